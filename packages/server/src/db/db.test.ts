@@ -88,7 +88,9 @@ describeBackends('store', (ctx) => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(seen).toEqual(['committed']);
       expect(await boss.getJobById('probe', rolledBackId!)).toBeNull();
-      const jobs = await sql<{ n: string }>`select count(*)::text as n from pgboss.job where name = 'probe'`.execute(db);
+      const jobs = await sql<{ n: string }>`select count(*)::text as n from pgboss.job where name = 'probe'`.execute(
+        db,
+      );
       expect(jobs.rows[0]!.n).toBe('1');
     });
   });

@@ -25,7 +25,7 @@ export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationResult[]
   const { error, results } = await migrator(db).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    const message = error instanceof Error ? error.message : String(error);
+    const message = error instanceof Error ? error.message : JSON.stringify(error);
     throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${message}`, { cause: error });
   }
   return results ?? [];

@@ -60,7 +60,7 @@ class PGliteDriver implements Driver {
           if (!commit) await tx.rollback();
         })
         .catch((error: unknown) => {
-          failed(error);
+          failed(error instanceof Error ? error : new Error('PGlite transaction failed', { cause: error }));
           throw error;
         });
     });

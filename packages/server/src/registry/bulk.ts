@@ -14,7 +14,7 @@ function cell(kind: ColumnKind, value: unknown): unknown {
   if (value === undefined || value === null) return null;
   if (kind === 'jsonb') return JSON.stringify(value);
   if (kind === 'text[]') return pgTextArray(value as string[]);
-  if (kind === 'numeric' || kind === 'int4') return String(value);
+  if (kind === 'numeric' || kind === 'int4') return typeof value === 'number' ? String(value) : value;
   return value;
 }
 
@@ -35,7 +35,9 @@ export async function bulkInsert(
     const paramKind = kind === 'text[]' || kind === 'jsonb' ? 'text' : kind;
     return `$${i + 1}::${paramKind}[]`;
   });
-  const selects = columns.map(([name, kind]) => (kind === 'text[]' ? `u."${name}"::text[]` : kind === 'jsonb' ? `u."${name}"::jsonb` : `u."${name}"`));
+  const selects = columns.map(([name, kind]) =>
+    kind === 'text[]' ? `u."${name}"::text[]` : kind === 'jsonb' ? `u."${name}"::jsonb` : `u."${name}"`,
+  );
   const text =
     `insert into "${table}" (${list}) select ${selects.join(', ')} from unnest(${params.join(', ')}) as u(${list})` +
     (options.onConflict ? ` ${options.onConflict}` : '');

@@ -26,7 +26,10 @@ const base = [
     members: [
       {
         relationship: 'head',
-        identifiers: [{ type: 'UIN', value: '1001' }, { type: 'NID', value: 'N-1' }],
+        identifiers: [
+          { type: 'UIN', value: '1001' },
+          { type: 'NID', value: 'N-1' },
+        ],
         given_name: 'Amina',
         surname: 'Otieno',
         sex: 'F',
@@ -34,17 +37,70 @@ const base = [
         marital_status: 'married',
         phones: ['+254700000001'],
         disabilities: [{ disability_type: 'visual', functional_severity: 3 }],
-        farms: [{ identifiers: [{ type: 'FARM', value: 'F-1' }], land_size: 2.5, crop_types: ['maize', 'beans'], livestock: [{ type: 'goat', count: 4 }] }],
+        farms: [
+          {
+            identifiers: [{ type: 'FARM', value: 'F-1' }],
+            land_size: 2.5,
+            crop_types: ['maize', 'beans'],
+            livestock: [{ type: 'goat', count: 4 }],
+          },
+        ],
         consents: [{ sender_id: 'demo-client', given_at: '2024-01-01T00:00:00Z' }],
       },
-      { relationship: 'spouse', identifiers: [{ type: 'UIN', value: '1002' }], given_name: 'Peter', surname: 'Otieno', sex: 'male', birth_date: '1980-01-02' },
-      { relationship: 'child', identifiers: [{ type: 'UIN', value: '1003' }, { type: 'BRN', value: 'BRN-2019-1' }], given_name: 'Zoë', surname: 'Otieno', sex: 'female', birth_date: '2019-07-07' },
+      {
+        relationship: 'spouse',
+        identifiers: [{ type: 'UIN', value: '1002' }],
+        given_name: 'Peter',
+        surname: 'Otieno',
+        sex: 'male',
+        birth_date: '1980-01-02',
+      },
+      {
+        relationship: 'child',
+        identifiers: [
+          { type: 'UIN', value: '1003' },
+          { type: 'BRN', value: 'BRN-2019-1' },
+        ],
+        given_name: 'Zoë',
+        surname: 'Otieno',
+        sex: 'female',
+        birth_date: '2019-07-07',
+      },
     ],
-    enrollments: [{ programme_code: 'CT', status: 'active', enrollment_date: '2022-01-10', benefits: [{ benefit_type: 'cash', benefit_date: '2022-02-01', amount: 50, currency: 'KLS' }] }],
+    enrollments: [
+      {
+        programme_code: 'CT',
+        status: 'active',
+        enrollment_date: '2022-01-10',
+        benefits: [{ benefit_type: 'cash', benefit_date: '2022-02-01', amount: 50, currency: 'KLS' }],
+      },
+    ],
   },
-  { type: 'vital_event', event_type: 'live_birth', registration_number: 'BRN-2019-1', event_date: '2019-07-07', subject: { type: 'UIN', value: '1003' }, parent1: { type: 'UIN', value: '1001' }, parent2: { type: 'UIN', value: '1002' } },
-  { type: 'individual', identifiers: [{ type: 'UIN', value: '2001' }], given_name: 'Old', surname: 'Man', sex: 'male', birth_date: '1940-01-01', enrollments: [{ programme_code: 'CT' }] },
-  { type: 'vital_event', event_type: 'death', registration_number: 'DRN-2024-1', event_date: '2024-02-01', subject: { type: 'UIN', value: '2001' } },
+  {
+    type: 'vital_event',
+    event_type: 'live_birth',
+    registration_number: 'BRN-2019-1',
+    event_date: '2019-07-07',
+    subject: { type: 'UIN', value: '1003' },
+    parent1: { type: 'UIN', value: '1001' },
+    parent2: { type: 'UIN', value: '1002' },
+  },
+  {
+    type: 'individual',
+    identifiers: [{ type: 'UIN', value: '2001' }],
+    given_name: 'Old',
+    surname: 'Man',
+    sex: 'male',
+    birth_date: '1940-01-01',
+    enrollments: [{ programme_code: 'CT' }],
+  },
+  {
+    type: 'vital_event',
+    event_type: 'death',
+    registration_number: 'DRN-2024-1',
+    event_date: '2024-02-01',
+    subject: { type: 'UIN', value: '2001' },
+  },
 ];
 
 describeBackends('registry import', (ctx) => {
@@ -54,7 +110,10 @@ describeBackends('registry import', (ctx) => {
   });
 
   const count = async (table: string) =>
-    Number((await sql<{ n: string }>`select count(*)::text as n from ${sql.table(table)}`.execute(ctx.database.db)).rows[0]!.n);
+    Number(
+      (await sql<{ n: string }>`select count(*)::text as n from ${sql.table(table)}`.execute(ctx.database.db)).rows[0]!
+        .n,
+    );
 
   it('loads every record of a good file', async () => {
     expect(first).toMatchObject({ rows: 7, inserted: 7, updated: 0, unchanged: 0, failed: 0, errors: [] });
@@ -69,20 +128,46 @@ describeBackends('registry import', (ctx) => {
     const household = await db.selectFrom('household').selectAll().executeTakeFirstOrThrow();
     expect(household.size).toBe(3);
     expect(Number(household.poverty_score)).toBe(31.5);
-    const head = await db.selectFrom('identifier').select('entity_id').where('id_value', '=', '1001').executeTakeFirstOrThrow();
+    const head = await db
+      .selectFrom('identifier')
+      .select('entity_id')
+      .where('id_value', '=', '1001')
+      .executeTakeFirstOrThrow();
     expect(household.head_id).toBe(head.entity_id);
-    const amina = await db.selectFrom('individual').selectAll().where('id', '=', head.entity_id).executeTakeFirstOrThrow();
-    expect(amina).toMatchObject({ sex: 'female', marital_status: 'M', is_disabled: true, birth_date: '1984-05-01', phones: ['+254700000001'] });
+    const amina = await db
+      .selectFrom('individual')
+      .selectAll()
+      .where('id', '=', head.entity_id)
+      .executeTakeFirstOrThrow();
+    expect(amina).toMatchObject({
+      sex: 'female',
+      marital_status: 'M',
+      is_disabled: true,
+      birth_date: '1984-05-01',
+      phones: ['+254700000001'],
+    });
     const farm = await db.selectFrom('farm').selectAll().executeTakeFirstOrThrow();
-    expect(farm).toMatchObject({ farmer_id: head.entity_id, crop_types: ['maize', 'beans'], livestock: [{ type: 'goat', count: 4 }] });
-    const old = await db.selectFrom('individual').select('death_date').where('given_name', '=', 'Old').executeTakeFirstOrThrow();
+    expect(farm).toMatchObject({
+      farmer_id: head.entity_id,
+      crop_types: ['maize', 'beans'],
+      livestock: [{ type: 'goat', count: 4 }],
+    });
+    const old = await db
+      .selectFrom('individual')
+      .select('death_date')
+      .where('given_name', '=', 'Old')
+      .executeTakeFirstOrThrow();
     expect(old.death_date).toBe('2024-02-01');
     const area = await db.selectFrom('area').select('path').where('code', '=', 'KL-01').executeTakeFirstOrThrow();
     expect(area.path).toBe('KL/KL-01/');
   });
 
   it('writes one registry event per change, in the same transaction', async () => {
-    const events = await ctx.database.db.selectFrom('registry_event').select(['event_type', 'record_type']).orderBy('id').execute();
+    const events = await ctx.database.db
+      .selectFrom('registry_event')
+      .select(['event_type', 'record_type'])
+      .orderBy('id')
+      .execute();
     const types = events.map((e) => `${e.record_type}:${e.event_type}`);
     expect(types.filter((t) => t === 'individual:REGISTER')).toHaveLength(4);
     expect(types).toContain('household:REGISTER');
@@ -110,19 +195,44 @@ describeBackends('registry import', (ctx) => {
     const result = await importFile(
       db,
       file('update.ndjson', [
-        { type: 'individual', identifiers: [{ type: 'NID', value: 'N-1' }, { type: 'UIN', value: '1001' }, { type: 'PASSPORT', value: 'P-9' }], surname: 'Otieno-Ware' },
-        { type: 'household', identifiers: [{ type: 'HHID', value: 'HH-1' }], members: [{ relationship: 'grandparent', identifiers: [{ type: 'UIN', value: '1004' }], given_name: 'Gran' }] },
+        {
+          type: 'individual',
+          identifiers: [
+            { type: 'NID', value: 'N-1' },
+            { type: 'UIN', value: '1001' },
+            { type: 'PASSPORT', value: 'P-9' },
+          ],
+          surname: 'Otieno-Ware',
+        },
+        {
+          type: 'household',
+          identifiers: [{ type: 'HHID', value: 'HH-1' }],
+          members: [{ relationship: 'grandparent', identifiers: [{ type: 'UIN', value: '1004' }], given_name: 'Gran' }],
+        },
         { type: 'enrollment', beneficiary: { type: 'HHID', value: 'HH-1' }, programme_code: 'CT', status: 'suspended' },
       ]),
     );
     expect(result).toMatchObject({ inserted: 0, updated: 3, failed: 0 });
-    const amina = await db.selectFrom('individual').selectAll().where('given_name', '=', 'Amina').executeTakeFirstOrThrow();
+    const amina = await db
+      .selectFrom('individual')
+      .selectAll()
+      .where('given_name', '=', 'Amina')
+      .executeTakeFirstOrThrow();
     expect(amina).toMatchObject({ surname: 'Otieno-Ware', version: 2, birth_date: '1984-05-01' });
-    const passport = await db.selectFrom('identifier').select('entity_id').where('id_type', '=', 'PASSPORT').executeTakeFirstOrThrow();
+    const passport = await db
+      .selectFrom('identifier')
+      .select('entity_id')
+      .where('id_type', '=', 'PASSPORT')
+      .executeTakeFirstOrThrow();
     expect(passport.entity_id).toBe(amina.id);
     const household = await db.selectFrom('household').select(['size', 'version']).executeTakeFirstOrThrow();
     expect(household.size).toBe(4);
-    const last = await db.selectFrom('registry_event').select(['event_type', 'record_type']).orderBy('id', 'desc').limit(4).execute();
+    const last = await db
+      .selectFrom('registry_event')
+      .select(['event_type', 'record_type'])
+      .orderBy('id', 'desc')
+      .limit(4)
+      .execute();
     const types = last.map((e) => e.event_type);
     expect(types).toContain('NewHouseHoldMember');
     expect(types).toContain('enrollement_status_change');
@@ -134,11 +244,22 @@ describeBackends('registry import', (ctx) => {
     const result = await importFile(
       db,
       file('bad.ndjson', [
-        { type: 'individual', identifiers: [{ type: 'UIN', value: '3001' }], given_name: 'Good', birth_date: '1990-01-01' },
+        {
+          type: 'individual',
+          identifiers: [{ type: 'UIN', value: '3001' }],
+          given_name: 'Good',
+          birth_date: '1990-01-01',
+        },
         '{"type": "individual", broken',
         { type: 'individual', identifiers: [{ type: 'UIN', value: '3002' }], birth_date: '1990-02-30' },
         { type: 'individual', identifiers: [{ type: 'UIN', value: '3003' }], area_code: 'NOWHERE' },
-        { type: 'individual', identifiers: [{ type: 'UIN', value: '1001' }, { type: 'UIN', value: '1002' }] },
+        {
+          type: 'individual',
+          identifiers: [
+            { type: 'UIN', value: '1001' },
+            { type: 'UIN', value: '1002' },
+          ],
+        },
         {
           type: 'household',
           identifiers: [{ type: 'HHID', value: 'HH-BAD' }],
@@ -147,7 +268,13 @@ describeBackends('registry import', (ctx) => {
             { identifiers: [{ type: 'HHID', value: 'HH-1' }], given_name: 'Wrong kind' },
           ],
         },
-        { type: 'vital_event', event_type: 'death', registration_number: 'DRN-X', event_date: '2024-01-01', subject: { type: 'UIN', value: 'nobody' } },
+        {
+          type: 'vital_event',
+          event_type: 'death',
+          registration_number: 'DRN-X',
+          event_date: '2024-01-01',
+          subject: { type: 'UIN', value: 'nobody' },
+        },
         { type: 'spaceship', name: 'x' },
         { identifiers: [{ type: 'UIN', value: '3005' }] },
         { type: 'individual', identifiers: [{ type: 'UIN', value: '3006' }], given_name: 'Also good' },
@@ -168,7 +295,11 @@ describeBackends('registry import', (ctx) => {
     expect(reasons).toMatch(/type is missing/);
     expect(await count('individual')).toBe(individualsBefore + 2);
     // the failed household left nothing: neither itself nor its valid first member
-    const half = await db.selectFrom('identifier').select('entity_id').where('id_value', 'in', ['3004', 'HH-BAD']).execute();
+    const half = await db
+      .selectFrom('identifier')
+      .select('entity_id')
+      .where('id_value', 'in', ['3004', 'HH-BAD'])
+      .execute();
     expect(half).toEqual([]);
   });
 
@@ -176,7 +307,9 @@ describeBackends('registry import', (ctx) => {
     const { db } = ctx.database;
     await sql`create function reject_boom() returns trigger language plpgsql as $$
       begin if new.surname = 'BOOM' then raise exception 'boom row'; end if; return new; end $$`.execute(db);
-    await sql`create trigger reject_boom before insert on individual for each row execute function reject_boom()`.execute(db);
+    await sql`create trigger reject_boom before insert on individual for each row execute function reject_boom()`.execute(
+      db,
+    );
     try {
       const result = await importFile(
         db,
@@ -189,7 +322,12 @@ describeBackends('registry import', (ctx) => {
       expect(result).toMatchObject({ inserted: 2, failed: 1 });
       expect(result.errors[0]).toMatchObject({ line: 2 });
       expect(result.errors[0]!.reason).toMatch(/boom row/);
-      const ids = await db.selectFrom('identifier').select('id_value').where('id_value', 'in', ['4001', '4002', '4003']).orderBy('id_value').execute();
+      const ids = await db
+        .selectFrom('identifier')
+        .select('id_value')
+        .where('id_value', 'in', ['4001', '4002', '4003'])
+        .orderBy('id_value')
+        .execute();
       expect(ids.map((i) => i.id_value)).toEqual(['4001', '4003']);
     } finally {
       await sql`drop trigger reject_boom on individual`.execute(db);
@@ -215,12 +353,27 @@ describeBackends('registry import', (ctx) => {
     expect(result.errors.map((e) => e.line)).toEqual([5, 6]);
     expect(result.errors[0]!.reason).toMatch(/expected 13 columns, found 4/);
     expect(result.errors[1]!.reason).toMatch(/sex: "dragon"/);
-    const person = await db.selectFrom('individual').selectAll().where('surname', '=', 'Kamau').executeTakeFirstOrThrow();
+    const person = await db
+      .selectFrom('individual')
+      .selectAll()
+      .where('surname', '=', 'Kamau')
+      .executeTakeFirstOrThrow();
     expect(person.phones).toEqual(['+254711000001', '+254711000002']);
-    expect(person.address).toEqual({ locality: 'Westlands, Nairobi', geo_location: { latitude: -1.26, longitude: 36.8 } });
-    const multi = await db.selectFrom('individual').select('given_name').where('surname', '=', 'Name').executeTakeFirstOrThrow();
+    expect(person.address).toEqual({
+      locality: 'Westlands, Nairobi',
+      geo_location: { latitude: -1.26, longitude: 36.8 },
+    });
+    const multi = await db
+      .selectFrom('individual')
+      .select('given_name')
+      .where('surname', '=', 'Name')
+      .executeTakeFirstOrThrow();
     expect(multi.given_name).toBe('Multi\nline');
-    const membership = await db.selectFrom('membership').select('relationship').where('individual_id', '=', person.id).executeTakeFirstOrThrow();
+    const membership = await db
+      .selectFrom('membership')
+      .select('relationship')
+      .where('individual_id', '=', person.id)
+      .executeTakeFirstOrThrow();
     expect(membership.relationship).toBe('other_relative');
   });
 });

@@ -87,7 +87,12 @@ export async function importRows(
     batch = [];
     batchSize = 0;
     try {
-      const outcomes = await runInTx(db, (trx) => writer.writeBatch(trx, rows.map((r) => r.record)));
+      const outcomes = await runInTx(db, (trx) =>
+        writer.writeBatch(
+          trx,
+          rows.map((r) => r.record),
+        ),
+      );
       outcomes.forEach((o, i) => count(rows[i]!.line, o));
     } catch {
       // Something in the batch broke a constraint: isolate it, one transaction per row.

@@ -200,7 +200,7 @@ function timestamp(obj: Obj, key: string): Opt<string> {
   const value = obj[key];
   if (value === undefined || value === null || value === '') return value === '' ? null : value;
   if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) {
-    throw new RowError(`${key}: "${String(value)}" is not an ISO 8601 timestamp`);
+    throw new RowError(`${key}: ${JSON.stringify(value)} is not an ISO 8601 timestamp`);
   }
   return new Date(value).toISOString();
 }
@@ -209,7 +209,7 @@ function num(obj: Obj, key: string, range?: [number, number]): Opt<number> {
   const value = obj[key];
   if (value === undefined || value === null || value === '') return value === '' ? null : value;
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
-  if (!Number.isFinite(n)) throw new RowError(`${key}: "${String(value)}" is not a number`);
+  if (!Number.isFinite(n)) throw new RowError(`${key}: ${JSON.stringify(value)} is not a number`);
   if (range && (n < range[0] || n > range[1])) throw new RowError(`${key}: ${n} is outside ${range[0]}–${range[1]}`);
   return n;
 }
@@ -225,10 +225,13 @@ function strList(obj: Obj, key: string): string[] | undefined {
   if (value === undefined || value === null) return value === null ? [] : undefined;
   const items = typeof value === 'string' ? value.split('|') : value;
   if (!Array.isArray(items)) throw new RowError(`${key}: expected a list`);
-  return items.map((item) => {
-    if (typeof item !== 'string' && typeof item !== 'number') throw new RowError(`${key}: expected a list of strings`);
-    return String(item).trim();
-  }).filter((s) => s !== '');
+  return items
+    .map((item) => {
+      if (typeof item !== 'string' && typeof item !== 'number')
+        throw new RowError(`${key}: expected a list of strings`);
+      return String(item).trim();
+    })
+    .filter((s) => s !== '');
 }
 
 function list(obj: Obj, key: string): Obj[] {
@@ -241,58 +244,137 @@ function list(obj: Obj, key: string): Obj[] {
   });
 }
 
-function enumValue<T extends string>(
-  obj: Obj,
-  key: string,
-  aliases: Record<string, T>,
-): Opt<T> {
+function enumValue<T extends string>(obj: Obj, key: string, aliases: Record<string, T>): Opt<T> {
   const value = str(obj, key);
   if (value === undefined || value === null) return value;
   const mapped = aliases[value.toLowerCase()];
-  if (!mapped) throw new RowError(`${key}: "${value}" is not one of ${[...new Set(Object.values(aliases))].join(', ')}`);
+  if (!mapped)
+    throw new RowError(`${key}: "${value}" is not one of ${[...new Set(Object.values(aliases))].join(', ')}`);
   return mapped;
 }
 
-const SEX: Record<string, Sex> = { male: 'male', m: 'male', female: 'female', f: 'female', other: 'other', o: 'other', unknown: 'unknown', u: 'unknown' };
-
-const MARITAL: Record<string, MaritalStatus> = {
-  s: 'S', single: 'S', 'never married': 'S',
-  m: 'M', married: 'M',
-  w: 'W', widow: 'W', widowed: 'W', widower: 'W',
-  a: 'A', annulled: 'A',
-  d: 'D', divorced: 'D',
-  l: 'L', separated: 'L', 'legally separated': 'L',
-  u: 'U', unmarried: 'U',
+const SEX: Record<string, Sex> = {
+  male: 'male',
+  m: 'male',
+  female: 'female',
+  f: 'female',
+  other: 'other',
+  o: 'other',
+  unknown: 'unknown',
+  u: 'unknown',
 };
 
-export const RELATIONSHIPS = ['head', 'spouse', 'child', 'parent', 'sibling', 'grandchild', 'grandparent', 'other_relative', 'other'] as const;
+const MARITAL: Record<string, MaritalStatus> = {
+  s: 'S',
+  single: 'S',
+  'never married': 'S',
+  m: 'M',
+  married: 'M',
+  w: 'W',
+  widow: 'W',
+  widowed: 'W',
+  widower: 'W',
+  a: 'A',
+  annulled: 'A',
+  d: 'D',
+  divorced: 'D',
+  l: 'L',
+  separated: 'L',
+  'legally separated': 'L',
+  u: 'U',
+  unmarried: 'U',
+};
+
+export const RELATIONSHIPS = [
+  'head',
+  'spouse',
+  'child',
+  'parent',
+  'sibling',
+  'grandchild',
+  'grandparent',
+  'other_relative',
+  'other',
+] as const;
 const RELATIONSHIP: Record<string, string> = {
   ...Object.fromEntries(RELATIONSHIPS.map((r) => [r, r])),
-  self: 'head', relationship_head: 'head',
-  sps: 'spouse', prmspous: 'spouse', primspous: 'spouse', wife: 'spouse', husband: 'spouse',
-  son: 'child', dau: 'child', daughter: 'child', chld: 'child',
-  prn: 'parent', mth: 'parent', fth: 'parent', mother: 'parent', father: 'parent',
-  sib: 'sibling', brother: 'sibling', sister: 'sibling',
-  gchild: 'grandchild', grprn: 'grandparent',
-  'other relative': 'other_relative', relative: 'other_relative',
+  self: 'head',
+  relationship_head: 'head',
+  sps: 'spouse',
+  prmspous: 'spouse',
+  primspous: 'spouse',
+  wife: 'spouse',
+  husband: 'spouse',
+  son: 'child',
+  dau: 'child',
+  daughter: 'child',
+  chld: 'child',
+  prn: 'parent',
+  mth: 'parent',
+  fth: 'parent',
+  mother: 'parent',
+  father: 'parent',
+  sib: 'sibling',
+  brother: 'sibling',
+  sister: 'sibling',
+  gchild: 'grandchild',
+  grprn: 'grandparent',
+  'other relative': 'other_relative',
+  relative: 'other_relative',
 };
 
 const ENROLLMENT_STATUS: Record<string, string> = {
-  active: 'active', '1': 'active', deceased: 'deceased', '2': 'deceased',
-  graduated: 'graduated', '3': 'graduated', suspended: 'suspended', '4': 'suspended',
+  active: 'active',
+  '1': 'active',
+  deceased: 'deceased',
+  '2': 'deceased',
+  graduated: 'graduated',
+  '3': 'graduated',
+  suspended: 'suspended',
+  '4': 'suspended',
 };
 const DISABILITY_STATUS: Record<string, string> = {
-  approved: 'approved', '0': 'approved', pending: 'pending', '1': 'pending', expired: 'expired', '2': 'expired',
+  approved: 'approved',
+  '0': 'approved',
+  pending: 'pending',
+  '1': 'pending',
+  expired: 'expired',
+  '2': 'expired',
 };
 const BENEFIT_TYPE: Record<string, string> = {
-  cash: 'cash', '1': 'cash', voucher: 'voucher', '2': 'voucher', in_kind: 'in_kind', 'in-kind': 'in_kind', '3': 'in_kind',
-  training: 'training', '4': 'training', work: 'work', work_opportunity: 'work', '5': 'work', insurance: 'insurance', '6': 'insurance',
+  cash: 'cash',
+  '1': 'cash',
+  voucher: 'voucher',
+  '2': 'voucher',
+  in_kind: 'in_kind',
+  'in-kind': 'in_kind',
+  '3': 'in_kind',
+  training: 'training',
+  '4': 'training',
+  work: 'work',
+  work_opportunity: 'work',
+  '5': 'work',
+  insurance: 'insurance',
+  '6': 'insurance',
 };
 const VITAL_EVENT: Record<string, string> = {
-  live_birth: 'live_birth', birth: 'live_birth', livebirth: 'live_birth',
-  death: 'death', fetal_death: 'fetal_death', marriage: 'marriage', divorce: 'divorce', adoption: 'adoption',
+  live_birth: 'live_birth',
+  birth: 'live_birth',
+  livebirth: 'live_birth',
+  death: 'death',
+  fetal_death: 'fetal_death',
+  marriage: 'marriage',
+  divorce: 'divorce',
+  adoption: 'adoption',
 };
-const GROUP_TYPE: Record<string, string> = { household: 'household', '2': 'household', family: 'family', '3': 'family', member: 'member', '1': 'member' };
+const GROUP_TYPE: Record<string, string> = {
+  household: 'household',
+  '2': 'household',
+  family: 'family',
+  '3': 'family',
+  member: 'member',
+  '1': 'member',
+};
 
 function identifierRef(value: unknown, key: string): IdentifierRef {
   if (typeof value === 'string') {
@@ -363,7 +445,7 @@ function address(obj: Obj, key: string): Opt<Address> {
       out[name] = String(v);
     }
   }
-  return out as Address;
+  return out;
 }
 
 function extra(obj: Obj): Obj | undefined {
@@ -446,12 +528,16 @@ function disability(obj: Obj): CleanDisability {
 function livestock(obj: Obj): Livestock[] | undefined {
   const value = obj.livestock;
   if (value === undefined || value === null) return value === null ? [] : undefined;
-  const items = typeof value === 'string'
-    ? value.split('|').filter(Boolean).map((pair) => {
-        const [type, count] = pair.split(':');
-        return { type, count };
-      })
-    : value;
+  const items =
+    typeof value === 'string'
+      ? value
+          .split('|')
+          .filter(Boolean)
+          .map((pair) => {
+            const [type, count] = pair.split(':');
+            return { type, count };
+          })
+      : value;
   if (!Array.isArray(items)) throw new RowError('livestock: expected a list of {type, count}');
   return items.map((item, i) => {
     if (!isObj(item)) throw new RowError(`livestock[${i}]: expected {type, count}`);
@@ -505,7 +591,7 @@ function recordType(obj: Obj, defaultType: RecordType | undefined): RecordType {
   const type = obj.type ?? defaultType;
   if (typeof type !== 'string' || !(RECORD_TYPES as readonly string[]).includes(type)) {
     throw new RowError(
-      type === undefined ? 'type is missing (give it per line or with --type)' : `unknown type "${String(type)}"`,
+      type === undefined ? 'type is missing (give it per line or with --type)' : `unknown type ${JSON.stringify(type)}`,
     );
   }
   return type as RecordType;

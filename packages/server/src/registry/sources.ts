@@ -48,8 +48,26 @@ function* parseLine(text: string, line: number, bytes: number): Generator<Source
   }
 }
 
-const REFERENCE_COLUMNS = new Set(['person', 'beneficiary', 'farmer', 'subject', 'partner', 'parent1', 'parent2', 'household']);
-const NUMBER_COLUMNS = new Set(['level', 'poverty_score', 'land_size', 'functional_severity', 'support_level', 'age_of_onset', 'amount', 'quantity']);
+const REFERENCE_COLUMNS = new Set([
+  'person',
+  'beneficiary',
+  'farmer',
+  'subject',
+  'partner',
+  'parent1',
+  'parent2',
+  'household',
+]);
+const NUMBER_COLUMNS = new Set([
+  'level',
+  'poverty_score',
+  'land_size',
+  'functional_severity',
+  'support_level',
+  'age_of_onset',
+  'amount',
+  'quantity',
+]);
 
 /** Builds a record from a CSV row, following the column flattenings of docs/data-formats.md. */
 export function csvRowToRecord(header: readonly string[], cells: readonly string[]): Record<string, unknown> {
@@ -74,7 +92,8 @@ export function csvRowToRecord(header: readonly string[], cells: readonly string
       target = target[part] as Record<string, unknown>;
     }
     const leaf = path.at(-1)!;
-    target[leaf] = NUMBER_COLUMNS.has(leaf) || leaf === 'latitude' || leaf === 'longitude' ? numberOrText(value) : value;
+    target[leaf] =
+      NUMBER_COLUMNS.has(leaf) || leaf === 'latitude' || leaf === 'longitude' ? numberOrText(value) : value;
   });
   if (identifiers.length) record.identifiers = identifiers;
   return record;

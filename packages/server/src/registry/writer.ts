@@ -69,66 +69,177 @@ interface EventRow {
 }
 
 const idKey = (ref: IdentifierRef) => `${ref.type}\u0000${ref.value}`;
+const keyOf = (...parts: unknown[]) => parts.join('|');
 
 // Column order of the bulk inserts; every table's generated columns are left out.
 const COLUMNS = {
-  area: [['id', 'uuid'], ['code', 'text'], ['name', 'text'], ['level', 'int4'], ['parent_id', 'uuid'], ['path', 'text']],
+  area: [
+    ['id', 'uuid'],
+    ['code', 'text'],
+    ['name', 'text'],
+    ['level', 'int4'],
+    ['parent_id', 'uuid'],
+    ['path', 'text'],
+  ],
   programme: [
-    ['id', 'uuid'], ['code', 'text'], ['name', 'text'], ['description', 'text'], ['institution', 'text'],
-    ['programme_type', 'text'], ['benefit_type', 'text'],
+    ['id', 'uuid'],
+    ['code', 'text'],
+    ['name', 'text'],
+    ['description', 'text'],
+    ['institution', 'text'],
+    ['programme_type', 'text'],
+    ['benefit_type', 'text'],
   ],
   individual: [
-    ['id', 'uuid'], ['given_name', 'text'], ['surname', 'text'], ['second_name', 'text'], ['maiden_name', 'text'],
-    ['name_prefix', 'text'], ['name_suffix', 'text'], ['sex', 'text'], ['birth_date', 'date'], ['death_date', 'date'],
-    ['marital_status', 'text'], ['phones', 'text[]'], ['emails', 'text[]'], ['address', 'jsonb'], ['area_id', 'uuid'],
-    ['registration_date', 'date'], ['is_disabled', 'bool'], ['occupation', 'text'], ['education_level', 'text'],
-    ['employment_status', 'text'], ['language_code', 'text'], ['income_level', 'text'], ['extra', 'jsonb'],
+    ['id', 'uuid'],
+    ['given_name', 'text'],
+    ['surname', 'text'],
+    ['second_name', 'text'],
+    ['maiden_name', 'text'],
+    ['name_prefix', 'text'],
+    ['name_suffix', 'text'],
+    ['sex', 'text'],
+    ['birth_date', 'date'],
+    ['death_date', 'date'],
+    ['marital_status', 'text'],
+    ['phones', 'text[]'],
+    ['emails', 'text[]'],
+    ['address', 'jsonb'],
+    ['area_id', 'uuid'],
+    ['registration_date', 'date'],
+    ['is_disabled', 'bool'],
+    ['occupation', 'text'],
+    ['education_level', 'text'],
+    ['employment_status', 'text'],
+    ['language_code', 'text'],
+    ['income_level', 'text'],
+    ['extra', 'jsonb'],
   ],
   household: [
-    ['id', 'uuid'], ['group_type', 'text'], ['head_id', 'uuid'], ['size', 'int4'], ['poverty_score', 'numeric'],
-    ['poverty_score_type', 'text'], ['area_id', 'uuid'], ['address', 'jsonb'], ['registration_date', 'date'], ['extra', 'jsonb'],
+    ['id', 'uuid'],
+    ['group_type', 'text'],
+    ['head_id', 'uuid'],
+    ['size', 'int4'],
+    ['poverty_score', 'numeric'],
+    ['poverty_score_type', 'text'],
+    ['area_id', 'uuid'],
+    ['address', 'jsonb'],
+    ['registration_date', 'date'],
+    ['extra', 'jsonb'],
   ],
-  membership: [['household_id', 'uuid'], ['individual_id', 'uuid'], ['relationship', 'text'], ['joined_on', 'date']],
-  identifier: [['id_type', 'text'], ['id_value', 'text'], ['entity_type', 'text'], ['entity_id', 'uuid']],
+  membership: [
+    ['household_id', 'uuid'],
+    ['individual_id', 'uuid'],
+    ['relationship', 'text'],
+    ['joined_on', 'date'],
+  ],
+  identifier: [
+    ['id_type', 'text'],
+    ['id_value', 'text'],
+    ['entity_type', 'text'],
+    ['entity_id', 'uuid'],
+  ],
   enrollment: [
-    ['id', 'uuid'], ['programme_id', 'uuid'], ['individual_id', 'uuid'], ['household_id', 'uuid'], ['status', 'text'],
-    ['enrollment_date', 'date'], ['status_change_date', 'date'],
+    ['id', 'uuid'],
+    ['programme_id', 'uuid'],
+    ['individual_id', 'uuid'],
+    ['household_id', 'uuid'],
+    ['status', 'text'],
+    ['enrollment_date', 'date'],
+    ['status_change_date', 'date'],
   ],
   benefit: [
-    ['id', 'uuid'], ['enrollment_id', 'uuid'], ['benefit_type', 'text'], ['benefit_date', 'date'], ['amount', 'numeric'],
-    ['currency', 'text'], ['quantity', 'numeric'], ['description', 'text'],
+    ['id', 'uuid'],
+    ['enrollment_id', 'uuid'],
+    ['benefit_type', 'text'],
+    ['benefit_date', 'date'],
+    ['amount', 'numeric'],
+    ['currency', 'text'],
+    ['quantity', 'numeric'],
+    ['description', 'text'],
   ],
   disability: [
-    ['id', 'uuid'], ['individual_id', 'uuid'], ['disability_type', 'text'], ['functional_severity', 'int4'], ['status', 'text'],
-    ['support_level', 'int4'], ['cause', 'text'], ['age_of_onset', 'int4'], ['assessed_on', 'date'],
+    ['id', 'uuid'],
+    ['individual_id', 'uuid'],
+    ['disability_type', 'text'],
+    ['functional_severity', 'int4'],
+    ['status', 'text'],
+    ['support_level', 'int4'],
+    ['cause', 'text'],
+    ['age_of_onset', 'int4'],
+    ['assessed_on', 'date'],
   ],
   vital_event: [
-    ['id', 'uuid'], ['event_type', 'text'], ['registration_number', 'text'], ['subject_id', 'uuid'], ['partner_id', 'uuid'],
-    ['parent1_id', 'uuid'], ['parent2_id', 'uuid'], ['event_date', 'date'], ['place', 'text'], ['area_id', 'uuid'],
+    ['id', 'uuid'],
+    ['event_type', 'text'],
+    ['registration_number', 'text'],
+    ['subject_id', 'uuid'],
+    ['partner_id', 'uuid'],
+    ['parent1_id', 'uuid'],
+    ['parent2_id', 'uuid'],
+    ['event_date', 'date'],
+    ['place', 'text'],
+    ['area_id', 'uuid'],
     ['registration_date', 'date'],
   ],
   farm: [
-    ['id', 'uuid'], ['farmer_id', 'uuid'], ['farm_type', 'text'], ['land_size', 'numeric'], ['land_tenure', 'text'],
-    ['measurement_unit', 'text'], ['crop_types', 'text[]'], ['irrigation_type', 'text'], ['livestock', 'jsonb'],
-    ['area_id', 'uuid'], ['registration_date', 'date'],
+    ['id', 'uuid'],
+    ['farmer_id', 'uuid'],
+    ['farm_type', 'text'],
+    ['land_size', 'numeric'],
+    ['land_tenure', 'text'],
+    ['measurement_unit', 'text'],
+    ['crop_types', 'text[]'],
+    ['irrigation_type', 'text'],
+    ['livestock', 'jsonb'],
+    ['area_id', 'uuid'],
+    ['registration_date', 'date'],
   ],
   consent: [
-    ['id', 'uuid'], ['individual_id', 'uuid'], ['sender_id', 'text'], ['purpose', 'text'], ['given_at', 'timestamptz'],
-    ['expires_at', 'timestamptz'], ['revoked_at', 'timestamptz'],
+    ['id', 'uuid'],
+    ['individual_id', 'uuid'],
+    ['sender_id', 'text'],
+    ['purpose', 'text'],
+    ['given_at', 'timestamptz'],
+    ['expires_at', 'timestamptz'],
+    ['revoked_at', 'timestamptz'],
   ],
-  registry_event: [['event_type', 'text'], ['record_type', 'text'], ['record_id', 'uuid'], ['data', 'jsonb']],
+  registry_event: [
+    ['event_type', 'text'],
+    ['record_type', 'text'],
+    ['record_id', 'uuid'],
+    ['data', 'jsonb'],
+  ],
 } satisfies Record<string, ColumnSpec>;
 
 /** Tables in the order their inserts must run (foreign keys point backwards). */
 const INSERT_ORDER = [
-  'area', 'programme', 'individual', 'household', 'membership', 'identifier', 'enrollment', 'benefit',
-  'disability', 'farm', 'consent', 'vital_event',
+  'area',
+  'programme',
+  'individual',
+  'household',
+  'membership',
+  'identifier',
+  'enrollment',
+  'benefit',
+  'disability',
+  'farm',
+  'consent',
+  'vital_event',
 ] as const;
 type Table = (typeof INSERT_ORDER)[number];
 
 /** Tables whose rows carry `version`/`updated_at` (membership and benefit do not). */
 const VERSIONED: ReadonlySet<Table> = new Set([
-  'area', 'programme', 'individual', 'household', 'enrollment', 'disability', 'farm', 'consent', 'vital_event',
+  'area',
+  'programme',
+  'individual',
+  'household',
+  'enrollment',
+  'disability',
+  'farm',
+  'consent',
+  'vital_event',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -142,7 +253,7 @@ function sameValue(stored: unknown, next: unknown): boolean {
   if (stored instanceof Date) return stored.getTime() === new Date(next as string).getTime();
   if (typeof next === 'number') return Number(stored) === next;
   if (typeof stored === 'object' || typeof next === 'object') return stableJson(stored) === stableJson(next);
-  return String(stored) === String(next);
+  return JSON.stringify(stored) === JSON.stringify(next);
 }
 
 function stableJson(value: unknown): string {
@@ -287,8 +398,9 @@ class Batch {
         this.ids.set(`${row.id_type}\u0000${row.id_value}`, { entityType: row.entity_type, entityId: row.entity_id });
       }
     }
-    const entityIds = (type: EntityType) =>
-      [...new Set([...this.ids.values()].filter((e) => e.entityType === type).map((e) => e.entityId))];
+    const entityIds = (type: EntityType) => [
+      ...new Set([...this.ids.values()].filter((e) => e.entityType === type).map((e) => e.entityId)),
+    ];
     const individualIds = entityIds('individual');
     const householdIds = entityIds('household');
     const farmIds = entityIds('farm');
@@ -298,27 +410,67 @@ class Batch {
       for (const row of rows) this.tracked[table].set(key(row), { row, isNew: false });
     };
     if (individualIds.length) {
-      await load('individual', await db.selectFrom('individual').selectAll().where('id', 'in', individualIds).execute(), (r) => r.id as string);
-      await load('disability', await db.selectFrom('disability').selectAll().where('individual_id', 'in', individualIds).execute(), (r) => `${r.individual_id}|${r.disability_type}`);
-      await load('consent', await db.selectFrom('consent').selectAll().where('individual_id', 'in', individualIds).execute(), (r) => `${r.individual_id}|${r.sender_id}|${r.purpose}`);
+      await load(
+        'individual',
+        await db.selectFrom('individual').selectAll().where('id', 'in', individualIds).execute(),
+        (r) => r.id as string,
+      );
+      await load(
+        'disability',
+        await db.selectFrom('disability').selectAll().where('individual_id', 'in', individualIds).execute(),
+        (r) => keyOf(r.individual_id, r.disability_type),
+      );
+      await load(
+        'consent',
+        await db.selectFrom('consent').selectAll().where('individual_id', 'in', individualIds).execute(),
+        (r) => keyOf(r.individual_id, r.sender_id, r.purpose),
+      );
     }
     if (householdIds.length) {
-      await load('household', await db.selectFrom('household').selectAll().where('id', 'in', householdIds).execute(), (r) => r.id as string);
-      await load('membership', await db.selectFrom('membership').selectAll().where('household_id', 'in', householdIds).execute(), (r) => `${r.household_id}|${r.individual_id}`);
+      await load(
+        'household',
+        await db.selectFrom('household').selectAll().where('id', 'in', householdIds).execute(),
+        (r) => r.id as string,
+      );
+      await load(
+        'membership',
+        await db.selectFrom('membership').selectAll().where('household_id', 'in', householdIds).execute(),
+        (r) => keyOf(r.household_id, r.individual_id),
+      );
     }
     if (beneficiaryIds.length) {
-      const enrollments = await db.selectFrom('enrollment').selectAll().where('beneficiary_id', 'in', beneficiaryIds).execute();
-      await load('enrollment', enrollments, (r) => `${r.programme_id}|${r.beneficiary_id}`);
+      const enrollments = await db
+        .selectFrom('enrollment')
+        .selectAll()
+        .where('beneficiary_id', 'in', beneficiaryIds)
+        .execute();
+      await load('enrollment', enrollments, (r) => keyOf(r.programme_id, r.beneficiary_id));
       const enrollmentIds = enrollments.map((e) => e.id);
       if (enrollmentIds.length) {
-        await load('benefit', await db.selectFrom('benefit').selectAll().where('enrollment_id', 'in', enrollmentIds).execute(), (r) => `${r.enrollment_id}|${r.benefit_date}|${r.benefit_type}`);
+        await load(
+          'benefit',
+          await db.selectFrom('benefit').selectAll().where('enrollment_id', 'in', enrollmentIds).execute(),
+          (r) => keyOf(r.enrollment_id, r.benefit_date, r.benefit_type),
+        );
       }
     }
     if (farmIds.length) {
-      await load('farm', await db.selectFrom('farm').selectAll().where('id', 'in', farmIds).execute(), (r) => r.id as string);
+      await load(
+        'farm',
+        await db.selectFrom('farm').selectAll().where('id', 'in', farmIds).execute(),
+        (r) => r.id as string,
+      );
     }
     if (registrationNumbers.length) {
-      await load('vital_event', await db.selectFrom('vital_event').selectAll().where('registration_number', 'in', [...new Set(registrationNumbers)]).execute(), (r) => r.registration_number as string);
+      await load(
+        'vital_event',
+        await db
+          .selectFrom('vital_event')
+          .selectAll()
+          .where('registration_number', 'in', [...new Set(registrationNumbers)])
+          .execute(),
+        (r) => r.registration_number as string,
+      );
     }
   }
 
@@ -352,7 +504,14 @@ class Batch {
         let changed = outcome.status;
         if (record.household) {
           const household = this.resolve(record.household, 'household', 'household');
-          if (this.planMembership(household, outcome.id, record.person.relationship ?? 'other', outcome.status === 'inserted')) {
+          if (
+            this.planMembership(
+              household,
+              outcome.id,
+              record.person.relationship ?? 'other',
+              outcome.status === 'inserted',
+            )
+          ) {
             if (changed === 'unchanged') changed = 'updated';
           }
         }
@@ -415,14 +574,17 @@ class Batch {
     const found = this.ids.get(idKey(ref));
     if (!found) throw new RowError(`${label}: no record has identifier ${ref.type} ${ref.value}`);
     if (found.entityType !== entityType) {
-      throw new RowError(`${label}: identifier ${ref.type} ${ref.value} belongs to a ${found.entityType}, not a ${entityType}`);
+      throw new RowError(
+        `${label}: identifier ${ref.type} ${ref.value} belongs to a ${found.entityType}, not a ${entityType}`,
+      );
     }
     return found.entityId;
   }
 
   private resolveAny(ref: IdentifierRef, label: string): { id: string; entityType: EntityType } {
     const found = this.ids.get(idKey(ref));
-    if (!found || found.entityType === 'farm') throw new RowError(`${label}: no person or household has identifier ${ref.type} ${ref.value}`);
+    if (!found || found.entityType === 'farm')
+      throw new RowError(`${label}: no person or household has identifier ${ref.type} ${ref.value}`);
     return { id: found.entityId, entityType: found.entityType };
   }
 
@@ -469,19 +631,27 @@ class Batch {
   }
 
   private planArea(r: Extract<CleanRecord, { type: 'area' }>): 'inserted' | 'updated' | 'unchanged' {
-    const parent = r.parent_code ? this.newAreas.get(r.parent_code) ?? this.areas.get(r.parent_code) : undefined;
+    const parent = r.parent_code ? (this.newAreas.get(r.parent_code) ?? this.areas.get(r.parent_code)) : undefined;
     if (r.parent_code && !parent) throw new RowError(`unknown parent_code "${r.parent_code}"`);
     if (r.parent_code === r.code) throw new RowError('an area cannot be its own parent');
     const path = `${parent?.path ?? ''}${r.code}/`;
     const existing = this.tracked.area.get(r.code) ?? this.trackCached('area', r.code, this.areas.get(r.code)?.row);
-    const fields = { name: r.name, level: r.level, parent_id: r.parent_code === undefined ? undefined : parent?.id ?? null, path: r.parent_code === undefined ? undefined : path };
+    const fields = {
+      name: r.name,
+      level: r.level,
+      parent_id: r.parent_code === undefined ? undefined : (parent?.id ?? null),
+      path: r.parent_code === undefined ? undefined : path,
+    };
     if (existing) {
       if (!this.change(existing, fields)) return 'unchanged';
       this.event(EVENT.update, 'area', existing.row.id as string);
       return 'updated';
     }
     const id = randomUUID();
-    this.track('area', r.code, { row: { id, code: r.code, name: r.name, level: r.level ?? 0, parent_id: parent?.id ?? null, path }, isNew: true });
+    this.track('area', r.code, {
+      row: { id, code: r.code, name: r.name, level: r.level ?? 0, parent_id: parent?.id ?? null, path },
+      isNew: true,
+    });
     this.newAreas.set(r.code, { id, path, row: {} });
     this.undo.push(() => this.newAreas.delete(r.code));
     this.event(EVENT.register, 'area', id);
@@ -550,7 +720,8 @@ class Batch {
     }
     let nested = false;
     for (const d of p.disabilities) nested = this.planDisability(id, d) !== 'unchanged' || nested;
-    for (const e of p.enrollments) nested = this.planEnrollment({ id, entityType: 'individual' }, e) !== 'unchanged' || nested;
+    for (const e of p.enrollments)
+      nested = this.planEnrollment({ id, entityType: 'individual' }, e) !== 'unchanged' || nested;
     for (const f of p.farms) nested = this.planFarm(id, f) !== 'unchanged' || nested;
     for (const c of p.consents) nested = this.planConsent(id, c) !== 'unchanged' || nested;
     if (status === 'unchanged' && nested) status = 'updated';
@@ -581,7 +752,14 @@ class Batch {
     } else {
       id = randomUUID();
       this.track('household', id, {
-        row: { id, ...nullify(columns), group_type: r.group_type ?? 'household', extra: r.extra ?? {}, size: 0, head_id: null },
+        row: {
+          id,
+          ...nullify(columns),
+          group_type: r.group_type ?? 'household',
+          extra: r.extra ?? {},
+          size: 0,
+          head_id: null,
+        },
         isNew: true,
       });
       for (const ref of r.identifiers) this.setId(ref, 'household', id);
@@ -595,13 +773,19 @@ class Batch {
       if (this.planMembership(id, person.id, relationship, status === 'inserted')) nested = true;
       if (person.status !== 'unchanged') nested = true;
     }
-    for (const e of r.enrollments) nested = this.planEnrollment({ id, entityType: 'household' }, e) !== 'unchanged' || nested;
+    for (const e of r.enrollments)
+      nested = this.planEnrollment({ id, entityType: 'household' }, e) !== 'unchanged' || nested;
     if (status === 'unchanged' && nested) status = 'updated';
     return status;
   }
 
   /** Returns true when the membership is new or changed. */
-  private planMembership(householdId: string, individualId: string, relationship: string, newHousehold: boolean): boolean {
+  private planMembership(
+    householdId: string,
+    individualId: string,
+    relationship: string,
+    newHousehold: boolean,
+  ): boolean {
     const key = `${householdId}|${individualId}`;
     const household = this.tracked.household.get(householdId);
     if (!household) throw new Error(`household ${householdId} was not preloaded`);
@@ -624,11 +808,15 @@ class Batch {
       household.row.size = (household.row.size as number) + 1;
       this.undo.push(() => (household.row.size = (household.row.size as number) - 1));
     }
-    if (!newHousehold) this.event(EVENT.newMember, 'household', householdId, { individual_id: individualId, relationship });
+    if (!newHousehold)
+      this.event(EVENT.newMember, 'household', householdId, { individual_id: individualId, relationship });
     return true;
   }
 
-  private planEnrollment(target: { id: string; entityType: EntityType }, e: CleanEnrollment): 'inserted' | 'updated' | 'unchanged' {
+  private planEnrollment(
+    target: { id: string; entityType: EntityType },
+    e: CleanEnrollment,
+  ): 'inserted' | 'updated' | 'unchanged' {
     const programmeId = this.programmeId(e.programme_code);
     const key = `${programmeId}|${target.id}`;
     const existing = this.tracked.enrollment.get(key);
@@ -641,7 +829,9 @@ class Batch {
       status = this.change(existing, fields) ? 'updated' : 'unchanged';
       if (status === 'updated') {
         this.event(before !== existing.row.status ? EVENT.enrollmentStatusChange : EVENT.update, 'enrollment', id, {
-          programme_id: programmeId, beneficiary_id: target.id, status: existing.row.status,
+          programme_id: programmeId,
+          beneficiary_id: target.id,
+          status: existing.row.status,
         });
       }
     } else {
@@ -657,7 +847,11 @@ class Batch {
         },
         isNew: true,
       });
-      this.event(EVENT.enrollment, 'enrollment', id, { programme_id: programmeId, beneficiary_id: target.id, status: e.status ?? 'active' });
+      this.event(EVENT.enrollment, 'enrollment', id, {
+        programme_id: programmeId,
+        beneficiary_id: target.id,
+        status: e.status ?? 'active',
+      });
       status = 'inserted';
     }
     for (const b of e.benefits) {
@@ -687,7 +881,10 @@ class Batch {
       return 'updated';
     }
     const id = randomUUID();
-    this.track('disability', key, { row: { id, individual_id: individualId, ...nullify(d), status: d.status ?? 'approved' }, isNew: true });
+    this.track('disability', key, {
+      row: { id, individual_id: individualId, ...nullify(d), status: d.status ?? 'approved' },
+      isNew: true,
+    });
     this.event(EVENT.register, 'disability', id, { individual_id: individualId });
     if (individual?.isNew) {
       if ((d.status ?? 'approved') === 'approved') individual.row.is_disabled = true;
@@ -712,7 +909,13 @@ class Batch {
     }
     const id = randomUUID();
     this.track('farm', id, {
-      row: { id, ...nullify(fields), measurement_unit: f.measurement_unit ?? 'hectare', crop_types: f.crop_types ?? [], livestock: f.livestock ?? [] },
+      row: {
+        id,
+        ...nullify(fields),
+        measurement_unit: f.measurement_unit ?? 'hectare',
+        crop_types: f.crop_types ?? [],
+        livestock: f.livestock ?? [],
+      },
       isNew: true,
     });
     for (const ref of identifiers) this.setId(ref, 'farm', id);
@@ -726,7 +929,10 @@ class Batch {
     const fields = { given_at: c.given_at, expires_at: c.expires_at, revoked_at: c.revoked_at };
     if (existing) {
       if (!this.change(existing, fields)) return 'unchanged';
-      this.event(EVENT.update, 'consent', existing.row.id as string, { individual_id: individualId, sender_id: c.sender_id });
+      this.event(EVENT.update, 'consent', existing.row.id as string, {
+        individual_id: individualId,
+        sender_id: c.sender_id,
+      });
       return 'updated';
     }
     const id = randomUUID();
@@ -755,7 +961,9 @@ class Batch {
     if (existing) {
       id = existing.row.id as string;
       if (existing.row.event_type !== r.event_type) {
-        throw new RowError(`registration_number ${r.registration_number} is already a ${String(existing.row.event_type)} event`);
+        throw new RowError(
+          `registration_number ${r.registration_number} is already a ${String(existing.row.event_type)} event`,
+        );
       }
       status = this.change(existing, fields) ? 'updated' : 'unchanged';
       if (status === 'updated') this.event(EVENT.update, 'vital_event', id, { event_type: r.event_type });
@@ -798,23 +1006,35 @@ class Batch {
     }
     const existingTouched = [...this.touchedHouseholds].filter((id) => !this.tracked.household.get(id)?.isNew);
     if (existingTouched.length) {
-      await sql`update household h set size = (select count(*) from membership m where m.household_id = h.id) where h.id = any(${existingTouched}::uuid[])`.execute(db);
+      await sql`update household h set size = (select count(*) from membership m where m.household_id = h.id) where h.id = any(${existingTouched}::uuid[])`.execute(
+        db,
+      );
     }
     if (this.touchedDisabled.size) {
-      await sql`update individual i set is_disabled = exists (select 1 from disability d where d.individual_id = i.id and d.status = 'approved') where i.id = any(${[...this.touchedDisabled]}::uuid[])`.execute(db);
+      await sql`update individual i set is_disabled = exists (select 1 from disability d where d.individual_id = i.id and d.status = 'approved') where i.id = any(${[...this.touchedDisabled]}::uuid[])`.execute(
+        db,
+      );
     }
-    if (this.events.length) await bulkInsert(exec, 'registry_event', COLUMNS.registry_event, this.events as unknown as Row[]);
+    if (this.events.length)
+      await bulkInsert(exec, 'registry_event', COLUMNS.registry_event, this.events as unknown as Row[]);
   }
 
   private async update(db: Kysely<DB>, table: Table, t: Tracked): Promise<void> {
     const changes: Row = {};
     for (const [key, value] of Object.entries(t.changes!)) {
-      changes[key] = value !== null && typeof value === 'object' && !Array.isArray(value) ? JSON.stringify(value) : key === 'livestock' ? JSON.stringify(value) : value;
+      changes[key] =
+        value !== null && typeof value === 'object' && !Array.isArray(value)
+          ? JSON.stringify(value)
+          : key === 'livestock'
+            ? JSON.stringify(value)
+            : value;
     }
     const set = VERSIONED.has(table) ? { ...changes, version: sql`version + 1`, updated_at: sql`now()` } : changes;
     let query = db.updateTable(table as never).set(set as never);
     if (table === 'membership') {
-      query = query.where('household_id' as never, '=', t.row.household_id as never).where('individual_id' as never, '=', t.row.individual_id as never);
+      query = query
+        .where('household_id' as never, '=', t.row.household_id as never)
+        .where('individual_id' as never, '=', t.row.individual_id as never);
     } else {
       query = query.where('id' as never, '=', t.row.id as never);
     }

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './canonical.js';
+export * from './signature.js';
+export * from './signing.js';

@@ -64,7 +64,7 @@ interface LoadResult {
 async function load(database: Database, backend: string, file: string, households: number): Promise<LoadResult> {
   await migrateToLatest(database.db);
   const started = Date.now();
-  const report = await importFile(database.db, file, {
+  const report = await importFile(database, file, {
     onProgress: ({ rows }) => process.stderr.write(`\r${backend}: ${rows} records`),
   });
   const ms = Date.now() - started;

@@ -95,7 +95,7 @@ registry
   .action(async (file, options) => {
     const report = await withStore(async (database) => {
       let bar: ProgressBar | undefined;
-      const result = await importFile(database.db, file, {
+      const result = await importFile(database, file, {
         format: options.format,
         type: options.type,
         onStart: (total) => {
@@ -141,9 +141,7 @@ registry
         );
       return;
     }
-    const report = await withStore((database) =>
-      importRows(database.db, generatedRows(options.households, options.seed)),
-    );
+    const report = await withStore((database) => importRows(database, generatedRows(options.households, options.seed)));
     if (options.json) printJson(report);
     else
       process.stdout.write(

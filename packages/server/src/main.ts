@@ -36,7 +36,7 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
 
   if (options.demo) {
     const started = Date.now();
-    const report = await seedDemoRegistry(app.store.db, config.demoHouseholds);
+    const report = await seedDemoRegistry(app.store, config.demoHouseholds);
     if (report) {
       app.log.info(
         { households: config.demoHouseholds, rows: report.rows, failed: report.failed, ms: Date.now() - started },

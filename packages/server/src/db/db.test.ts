@@ -54,6 +54,43 @@ describeBackends('store', (ctx) => {
     expect(codes.map((c) => c.code)).toEqual(['CC-OUT']);
   });
 
+  it('deleting a person or a household removes their memberships', async () => {
+    const { db } = ctx.database;
+    const person = await db
+      .insertInto('individual')
+      .values({ given_name: 'Del' } as never)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const other = await db
+      .insertInto('individual')
+      .values({ given_name: 'Keep' } as never)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const household = await db
+      .insertInto('household')
+      .values({ group_type: 'household' } as never)
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await db
+      .insertInto('membership')
+      .values([
+        { household_id: household.id, individual_id: person.id },
+        { household_id: household.id, individual_id: other.id },
+      ] as never)
+      .execute();
+    await db.deleteFrom('individual').where('id', '=', person.id).execute();
+    const left = await db
+      .selectFrom('membership')
+      .select('individual_id')
+      .where('household_id', '=', household.id)
+      .execute();
+    expect(left).toEqual([{ individual_id: other.id }]);
+    await db.deleteFrom('household').where('id', '=', household.id).execute();
+    expect(
+      await db.selectFrom('membership').select('individual_id').where('household_id', '=', household.id).execute(),
+    ).toEqual([]);
+  });
+
   describe('job queue', () => {
     let boss: JobQueue;
     beforeAll(async () => {

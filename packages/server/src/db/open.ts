@@ -74,17 +74,14 @@ async function openPglite(location: string, options: OpenOptions): Promise<Datab
   };
 }
 
+/** Dates stay `YYYY-MM-DD` strings: a JS Date would shift them by the time zone. */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 async function openPostgres(connectionString: string, options: OpenOptions): Promise<Database> {
-  const pool = new pg.Pool({
-    connectionString,
-    max: options.poolSize ?? 10,
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === DATE_OID
-          ? (value: string) => value
-          : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
-  });
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types: pgTypes });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it kills the process.
   pool.on('error', () => {});
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
@@ -114,4 +111,31 @@ export async function ping(db: Kysely<DB>): Promise<boolean> {
 /** A connection string safe to print: the password is masked. */
 export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+}
+
+/** A store handle bound to one connection of its own (bulk loads: COPY needs the raw client). */
+export interface Session {
+  readonly db: Kysely<DB>;
+  /** The raw PostgreSQL client; undefined on the embedded store. */
+  readonly client?: pg.Client;
+  close(): Promise<void>;
+}
+
+export async function openSession(database: Database): Promise<Session> {
+  if (database.backend !== 'postgres') return { db: database.db, close: async () => {} };
+  const client = new pg.Client({ connectionString: database.connectionString, types: pgTypes });
+  await client.connect();
+  client.on('error', () => {});
+  const single = Object.assign(client, { release: () => {} });
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: { connect: async () => single, end: async () => {} } }),
+  });
+  return {
+    db,
+    client,
+    async close() {
+      await db.destroy();
+      await client.end();
+    },
+  };
 }

@@ -1,49 +1,83 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { CompiledQuery, type Kysely } from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 
-/** PostgreSQL types of bulk-insert columns (the parameter of each is an array of that type). */
-export type ColumnKind = 'uuid' | 'text' | 'int4' | 'numeric' | 'bool' | 'date' | 'timestamptz' | 'jsonb' | 'text[]';
+type Row = Record<string, unknown>;
 
-export type ColumnSpec = readonly (readonly [name: string, kind: ColumnKind])[];
-
-/** A PostgreSQL array literal for one text[] cell: lists of lists cannot go through unnest. */
-export function pgTextArray(items: readonly string[]): string {
-  return `{${items.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+export interface TableSpec {
+  readonly columns: readonly string[];
+  /** Columns of type text[] (every other array or object value is JSON). */
+  readonly textArrays?: readonly string[];
 }
 
-function cell(kind: ColumnKind, value: unknown): unknown {
-  if (value === undefined || value === null) return null;
-  if (kind === 'jsonb') return JSON.stringify(value);
-  if (kind === 'text[]') return pgTextArray(value as string[]);
-  if (kind === 'numeric' || kind === 'int4') return typeof value === 'number' ? String(value) : value;
-  return value;
+/** Inserts many rows into one table, in the caller's transaction. */
+export type BulkInsert = (db: Kysely<unknown>, table: string, spec: TableSpec, rows: readonly Row[]) => Promise<void>;
+
+/**
+ * Portable bulk insert: the rows travel as one JSON array and `json_populate_recordset` casts
+ * every column by the table's own definition. One parameter per chunk, the same SQL on PGlite and
+ * PostgreSQL.
+ */
+export const jsonBulkInsert: BulkInsert = async (db, table, spec, rows) => {
+  const list = spec.columns.map((name) => `"${name}"`).join(', ');
+  const text = `insert into "${table}" (${list}) select ${list} from json_populate_recordset(null::"${table}", $1::json)`;
+  const chunk = 5000;
+  for (let start = 0; start < rows.length; start += chunk) {
+    const part = rows.length <= chunk ? rows : rows.slice(start, start + chunk);
+    await db.executeQuery(CompiledQuery.raw(text, [JSON.stringify(part)]));
+  }
+};
+
+// COPY text format: backslash escapes for the four characters that delimit it.
+function escapeCopy(text: string): string {
+  return /[\\\t\n\r]/.test(text)
+    ? text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!)
+    : text;
+}
+
+function pgTextArray(items: readonly unknown[]): string {
+  return `{${items
+    .map(
+      (s) =>
+        `"${String(s as string)
+          .replace(/\\/g, '\\\\')
+          .replace(/"/g, '\\"')}"`,
+    )
+    .join(',')}}`;
+}
+
+function copyCell(value: unknown, textArray: boolean): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'string') return escapeCopy(value);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (value instanceof Date) return value.toISOString();
+  if (textArray && Array.isArray(value)) return escapeCopy(pgTextArray(value));
+  return escapeCopy(JSON.stringify(value));
 }
 
 /**
- * Inserts many rows with one statement per chunk: one array parameter per column, spread by
- * `unnest`. Far fewer parameters than multi-row VALUES, and the same SQL on PGlite and PostgreSQL.
+ * PostgreSQL bulk insert through `COPY … FROM STDIN` on the session's own client: several times
+ * faster than any INSERT for large loads. The client must be the one the transaction runs on.
  */
-export async function bulkInsert(
-  db: Kysely<unknown>,
-  table: string,
-  columns: ColumnSpec,
-  rows: readonly Record<string, unknown>[],
-  options: { onConflict?: string; chunk?: number } = {},
-): Promise<void> {
-  const chunk = options.chunk ?? 5000;
-  const list = columns.map(([name]) => `"${name}"`).join(', ');
-  const params = columns.map(([, kind], i) => {
-    const paramKind = kind === 'text[]' || kind === 'jsonb' ? 'text' : kind;
-    return `$${i + 1}::${paramKind}[]`;
-  });
-  const selects = columns.map(([name, kind]) =>
-    kind === 'text[]' ? `u."${name}"::text[]` : kind === 'jsonb' ? `u."${name}"::jsonb` : `u."${name}"`,
-  );
-  const text =
-    `insert into "${table}" (${list}) select ${selects.join(', ')} from unnest(${params.join(', ')}) as u(${list})` +
-    (options.onConflict ? ` ${options.onConflict}` : '');
-  for (let start = 0; start < rows.length; start += chunk) {
-    const part = rows.slice(start, start + chunk);
-    const parameters = columns.map(([name, kind]) => part.map((row) => cell(kind, row[name])));
-    await db.executeQuery(CompiledQuery.raw(text, parameters));
-  }
+export function copyBulkInsert(client: pg.Client): BulkInsert {
+  return async (_db, table, spec, rows) => {
+    const textArrays = new Set(spec.textArrays ?? []);
+    const list = spec.columns.map((name) => `"${name}"`).join(', ');
+    const columns = spec.columns.map((name) => [name, textArrays.has(name)] as const);
+    function* lines(): Generator<string> {
+      let buffer = '';
+      for (const row of rows) {
+        buffer += columns.map(([name, isArray]) => copyCell(row[name], isArray)).join('\t') + '\n';
+        if (buffer.length > 65_536) {
+          yield buffer;
+          buffer = '';
+        }
+      }
+      if (buffer) yield buffer;
+    }
+    await pipeline(Readable.from(lines()), client.query(copyFrom(`copy "${table}" (${list}) from stdin`)));
+  };
 }

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/open.js';
 import type { DB } from '../db/schema.js';
 import { generateRegistry } from './generate.js';
 import { importRows, type ImportReport } from './import.js';
@@ -21,7 +22,7 @@ export async function registryIsEmpty(db: Kysely<DB>): Promise<boolean> {
 }
 
 /** Loads generated demo data when the registry holds nobody; returns undefined when it does. */
-export async function seedDemoRegistry(db: Kysely<DB>, households: number): Promise<ImportReport | undefined> {
-  if (!(await registryIsEmpty(db))) return undefined;
-  return importRows(db, generatedRows(households, DEMO_SEED));
+export async function seedDemoRegistry(database: Database, households: number): Promise<ImportReport | undefined> {
+  if (!(await registryIsEmpty(database.db))) return undefined;
+  return importRows(database, generatedRows(households, DEMO_SEED));
 }

@@ -952,7 +952,8 @@ class RegistryGenerator {
         ];
       }
     }
-    m.address = address;
+    // Members share the household's address: it is stored once, on the household and its head.
+    if (isHead) m.address = address;
     m.area_code = ward.code;
     const registered = p.birth > reg ? Math.min(end, p.birth + rng.int(0, 60)) : reg;
     m.registration_date = fmt(registered);

@@ -106,7 +106,7 @@ const base = [
 describeBackends('registry import', (ctx) => {
   let first: Awaited<ReturnType<typeof importFile>>;
   beforeAll(async () => {
-    first = await importFile(ctx.database.db, file('base.ndjson', base));
+    first = await importFile(ctx.database, file('base.ndjson', base));
   });
 
   const count = async (table: string) =>
@@ -182,7 +182,7 @@ describeBackends('registry import', (ctx) => {
 
   it('importing the same file again changes nothing', async () => {
     const eventsBefore = await count('registry_event');
-    const again = await importFile(ctx.database.db, file('base-again.ndjson', base));
+    const again = await importFile(ctx.database, file('base-again.ndjson', base));
     expect(again).toMatchObject({ rows: 7, inserted: 0, updated: 0, unchanged: 7, failed: 0 });
     expect(await count('registry_event')).toBe(eventsBefore);
     expect(await count('individual')).toBe(4);
@@ -193,7 +193,7 @@ describeBackends('registry import', (ctx) => {
   it('updates a changed record in place, bumps its version and writes UPDATE / NewHouseHoldMember / status change', async () => {
     const { db } = ctx.database;
     const result = await importFile(
-      db,
+      ctx.database,
       file('update.ndjson', [
         {
           type: 'individual',
@@ -242,7 +242,7 @@ describeBackends('registry import', (ctx) => {
     const { db } = ctx.database;
     const individualsBefore = await count('individual');
     const result = await importFile(
-      db,
+      ctx.database,
       file('bad.ndjson', [
         {
           type: 'individual',
@@ -312,7 +312,7 @@ describeBackends('registry import', (ctx) => {
     );
     try {
       const result = await importFile(
-        db,
+        ctx.database,
         file('boom.ndjson', [
           { type: 'individual', identifiers: [{ type: 'UIN', value: '4001' }], surname: 'Fine' },
           { type: 'individual', identifiers: [{ type: 'UIN', value: '4002' }], surname: 'BOOM' },
@@ -348,7 +348,7 @@ describeBackends('registry import', (ctx) => {
         '5004,,Bad,Sex,dragon,2000-01-01,,,,,,,',
       ].join('\n') + '\n',
     );
-    const result = await importFile(db, path, { type: 'individual' });
+    const result = await importFile(ctx.database, path, { type: 'individual' });
     expect(result).toMatchObject({ rows: 4, inserted: 2, failed: 2 });
     expect(result.errors.map((e) => e.line)).toEqual([5, 6]);
     expect(result.errors[0]!.reason).toMatch(/expected 13 columns, found 4/);
@@ -375,5 +375,125 @@ describeBackends('registry import', (ctx) => {
       .where('individual_id', '=', person.id)
       .executeTakeFirstOrThrow();
     expect(membership.relationship).toBe('other_relative');
+  });
+
+  it('carries state across pipelined batches, and replans after a batch the database rejects', async () => {
+    const { db } = ctx.database;
+    await sql`create function reject_boom2() returns trigger language plpgsql as $$
+      begin if new.surname = 'BOOM' then raise exception 'boom row'; end if; return new; end $$`.execute(db);
+    await sql`create trigger reject_boom2 before insert on individual for each row execute function reject_boom2()`.execute(
+      db,
+    );
+    try {
+      const uin = (value: string) => ({ type: 'UIN', value });
+      // batchWeight 1: every row is its own batch, planned while the previous one is written
+      const result = await importFile(
+        ctx.database,
+        file('pipeline.ndjson', [
+          { type: 'individual', identifiers: [uin('6001')], given_name: 'Pipe', surname: 'Line' },
+          { type: 'individual', identifiers: [uin('6001'), uin('6001-B')], surname: 'Line-Two' },
+          {
+            type: 'vital_event',
+            event_type: 'death',
+            registration_number: 'DRN-6001',
+            event_date: '2025-01-01',
+            subject: uin('6001'),
+          },
+          {
+            type: 'household',
+            identifiers: [{ type: 'HHID', value: 'HH-6' }],
+            members: [{ relationship: 'head', identifiers: [uin('6001-B')] }],
+          },
+          {
+            type: 'household',
+            identifiers: [{ type: 'HHID', value: 'HH-6' }],
+            members: [{ relationship: 'child', identifiers: [uin('6002')], given_name: 'Kid' }],
+          },
+          { type: 'individual', identifiers: [uin('6003')], surname: 'BOOM' },
+          {
+            type: 'vital_event',
+            event_type: 'death',
+            registration_number: 'DRN-6003',
+            event_date: '2025-01-01',
+            subject: uin('6003'),
+          },
+          { type: 'individual', identifiers: [uin('6004')], surname: 'After' },
+          { type: 'enrollment', beneficiary: uin('6004'), programme_code: 'CT' },
+        ]),
+        { batchWeight: 1 },
+      );
+      expect(result.errors.map((e) => e.line)).toEqual([6, 7]);
+      expect(result.errors[0]!.reason).toMatch(/boom row/);
+      expect(result.errors[1]!.reason).toMatch(/no record has identifier UIN 6003/);
+      expect(result).toMatchObject({ inserted: 5, updated: 2, failed: 2 });
+      const pipe = await db
+        .selectFrom('individual')
+        .select(['id', 'surname', 'version', 'death_date'])
+        .where('given_name', '=', 'Pipe')
+        .executeTakeFirstOrThrow();
+      expect(pipe).toMatchObject({ surname: 'Line-Two', death_date: '2025-01-01' });
+      const ids = await db
+        .selectFrom('identifier')
+        .select(['id_value', 'entity_id'])
+        .where('id_value', 'in', ['6001', '6001-B'])
+        .execute();
+      expect(ids.map((i) => i.entity_id)).toEqual([pipe.id, pipe.id]);
+      const household = await db
+        .selectFrom('household')
+        .innerJoin('identifier', 'identifier.entity_id', 'household.id')
+        .select(['household.id', 'size', 'head_id'])
+        .where('id_value', '=', 'HH-6')
+        .executeTakeFirstOrThrow();
+      expect(household).toMatchObject({ size: 2, head_id: pipe.id });
+      const newMember = await db
+        .selectFrom('registry_event')
+        .select('event_type')
+        .where('record_id', '=', household.id)
+        .where('event_type', '=', 'NewHouseHoldMember')
+        .execute();
+      expect(newMember).toHaveLength(1);
+      expect(
+        await db
+          .selectFrom('enrollment')
+          .innerJoin('identifier', 'identifier.entity_id', 'enrollment.beneficiary_id')
+          .select('status')
+          .where('id_value', '=', '6004')
+          .executeTakeFirst(),
+      ).toEqual({ status: 'active' });
+    } finally {
+      await sql`drop trigger reject_boom2 on individual`.execute(db);
+    }
+  });
+
+  it('treats a row repeated within one batch as the same record', async () => {
+    const { db } = ctx.database;
+    const household = {
+      type: 'household',
+      identifiers: [{ type: 'HHID', value: 'HH-DUP' }],
+      members: [{ relationship: 'head', identifiers: [{ type: 'UIN', value: '7001' }], given_name: 'Dup' }],
+    };
+    const result = await importFile(
+      ctx.database,
+      file('dup.ndjson', [household, household, { ...household, poverty_score: 12 }]),
+    );
+    expect(result).toMatchObject({ inserted: 1, unchanged: 1, updated: 1, failed: 0 });
+    const ids = await db
+      .selectFrom('identifier')
+      .select('entity_id')
+      .where('id_value', 'in', ['HH-DUP', '7001'])
+      .execute();
+    expect(ids).toHaveLength(2);
+    const stored = await db
+      .selectFrom('household')
+      .innerJoin('identifier', 'identifier.entity_id', 'household.id')
+      .select(['poverty_score', 'size', 'version'])
+      .where('id_value', '=', 'HH-DUP')
+      .executeTakeFirstOrThrow();
+    // one household, one member; the change in the same batch is part of its first version
+    expect({ ...stored, poverty_score: Number(stored.poverty_score) }).toEqual({
+      poverty_score: 12,
+      size: 1,
+      version: 1,
+    });
   });
 });

@@ -7,11 +7,11 @@
  * A row that cannot be applied (an identifier of another record, an unknown area or person) is
  * reported and leaves nothing behind: its plan is discarded before anything is written.
  */
-import { randomUUID } from 'node:crypto';
+import { uuid7 } from '../util/uuid7.js';
 import { sql, type Kysely } from 'kysely';
 import type { DB, EntityType } from '../db/schema.js';
 import type { IdentifierRef } from './records.js';
-import { bulkInsert, type ColumnSpec } from './bulk.js';
+import { jsonBulkInsert, type BulkInsert, type TableSpec } from './bulk.js';
 import {
   RowError,
   type CleanBenefit,
@@ -70,147 +70,109 @@ interface EventRow {
 
 const idKey = (ref: IdentifierRef) => `${ref.type}\u0000${ref.value}`;
 const keyOf = (...parts: unknown[]) => parts.join('|');
+const compareKeys = (a: Row, b: Row) => {
+  const [ta, tb] = [a.id_type as string, b.id_type as string];
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const [va, vb] = [a.id_value as string, b.id_value as string];
+  return va < vb ? -1 : va > vb ? 1 : 0;
+};
 
 // Column order of the bulk inserts; every table's generated columns are left out.
 const COLUMNS = {
-  area: [
-    ['id', 'uuid'],
-    ['code', 'text'],
-    ['name', 'text'],
-    ['level', 'int4'],
-    ['parent_id', 'uuid'],
-    ['path', 'text'],
-  ],
-  programme: [
-    ['id', 'uuid'],
-    ['code', 'text'],
-    ['name', 'text'],
-    ['description', 'text'],
-    ['institution', 'text'],
-    ['programme_type', 'text'],
-    ['benefit_type', 'text'],
-  ],
+  area: ['id', 'code', 'name', 'level', 'parent_id', 'path'],
+  programme: ['id', 'code', 'name', 'description', 'institution', 'programme_type', 'benefit_type'],
   individual: [
-    ['id', 'uuid'],
-    ['given_name', 'text'],
-    ['surname', 'text'],
-    ['second_name', 'text'],
-    ['maiden_name', 'text'],
-    ['name_prefix', 'text'],
-    ['name_suffix', 'text'],
-    ['sex', 'text'],
-    ['birth_date', 'date'],
-    ['death_date', 'date'],
-    ['marital_status', 'text'],
-    ['phones', 'text[]'],
-    ['emails', 'text[]'],
-    ['address', 'jsonb'],
-    ['area_id', 'uuid'],
-    ['registration_date', 'date'],
-    ['is_disabled', 'bool'],
-    ['occupation', 'text'],
-    ['education_level', 'text'],
-    ['employment_status', 'text'],
-    ['language_code', 'text'],
-    ['income_level', 'text'],
-    ['extra', 'jsonb'],
+    'id',
+    'given_name',
+    'surname',
+    'second_name',
+    'maiden_name',
+    'name_prefix',
+    'name_suffix',
+    'sex',
+    'birth_date',
+    'death_date',
+    'marital_status',
+    'phones',
+    'emails',
+    'address',
+    'area_id',
+    'registration_date',
+    'is_disabled',
+    'occupation',
+    'education_level',
+    'employment_status',
+    'language_code',
+    'income_level',
+    'extra',
   ],
   household: [
-    ['id', 'uuid'],
-    ['group_type', 'text'],
-    ['head_id', 'uuid'],
-    ['size', 'int4'],
-    ['poverty_score', 'numeric'],
-    ['poverty_score_type', 'text'],
-    ['area_id', 'uuid'],
-    ['address', 'jsonb'],
-    ['registration_date', 'date'],
-    ['extra', 'jsonb'],
+    'id',
+    'group_type',
+    'head_id',
+    'size',
+    'poverty_score',
+    'poverty_score_type',
+    'area_id',
+    'address',
+    'registration_date',
+    'extra',
   ],
-  membership: [
-    ['household_id', 'uuid'],
-    ['individual_id', 'uuid'],
-    ['relationship', 'text'],
-    ['joined_on', 'date'],
-  ],
-  identifier: [
-    ['id_type', 'text'],
-    ['id_value', 'text'],
-    ['entity_type', 'text'],
-    ['entity_id', 'uuid'],
-  ],
+  membership: ['household_id', 'individual_id', 'relationship', 'joined_on'],
+  identifier: ['id_type', 'id_value', 'entity_type', 'entity_id'],
   enrollment: [
-    ['id', 'uuid'],
-    ['programme_id', 'uuid'],
-    ['individual_id', 'uuid'],
-    ['household_id', 'uuid'],
-    ['status', 'text'],
-    ['enrollment_date', 'date'],
-    ['status_change_date', 'date'],
+    'id',
+    'programme_id',
+    'individual_id',
+    'household_id',
+    'status',
+    'enrollment_date',
+    'status_change_date',
   ],
-  benefit: [
-    ['id', 'uuid'],
-    ['enrollment_id', 'uuid'],
-    ['benefit_type', 'text'],
-    ['benefit_date', 'date'],
-    ['amount', 'numeric'],
-    ['currency', 'text'],
-    ['quantity', 'numeric'],
-    ['description', 'text'],
-  ],
+  benefit: ['id', 'enrollment_id', 'benefit_type', 'benefit_date', 'amount', 'currency', 'quantity', 'description'],
   disability: [
-    ['id', 'uuid'],
-    ['individual_id', 'uuid'],
-    ['disability_type', 'text'],
-    ['functional_severity', 'int4'],
-    ['status', 'text'],
-    ['support_level', 'int4'],
-    ['cause', 'text'],
-    ['age_of_onset', 'int4'],
-    ['assessed_on', 'date'],
+    'id',
+    'individual_id',
+    'disability_type',
+    'functional_severity',
+    'status',
+    'support_level',
+    'cause',
+    'age_of_onset',
+    'assessed_on',
   ],
   vital_event: [
-    ['id', 'uuid'],
-    ['event_type', 'text'],
-    ['registration_number', 'text'],
-    ['subject_id', 'uuid'],
-    ['partner_id', 'uuid'],
-    ['parent1_id', 'uuid'],
-    ['parent2_id', 'uuid'],
-    ['event_date', 'date'],
-    ['place', 'text'],
-    ['area_id', 'uuid'],
-    ['registration_date', 'date'],
+    'id',
+    'event_type',
+    'registration_number',
+    'subject_id',
+    'partner_id',
+    'parent1_id',
+    'parent2_id',
+    'event_date',
+    'place',
+    'area_id',
+    'registration_date',
   ],
   farm: [
-    ['id', 'uuid'],
-    ['farmer_id', 'uuid'],
-    ['farm_type', 'text'],
-    ['land_size', 'numeric'],
-    ['land_tenure', 'text'],
-    ['measurement_unit', 'text'],
-    ['crop_types', 'text[]'],
-    ['irrigation_type', 'text'],
-    ['livestock', 'jsonb'],
-    ['area_id', 'uuid'],
-    ['registration_date', 'date'],
+    'id',
+    'farmer_id',
+    'farm_type',
+    'land_size',
+    'land_tenure',
+    'measurement_unit',
+    'crop_types',
+    'irrigation_type',
+    'livestock',
+    'area_id',
+    'registration_date',
   ],
-  consent: [
-    ['id', 'uuid'],
-    ['individual_id', 'uuid'],
-    ['sender_id', 'text'],
-    ['purpose', 'text'],
-    ['given_at', 'timestamptz'],
-    ['expires_at', 'timestamptz'],
-    ['revoked_at', 'timestamptz'],
-  ],
-  registry_event: [
-    ['event_type', 'text'],
-    ['record_type', 'text'],
-    ['record_id', 'uuid'],
-    ['data', 'jsonb'],
-  ],
-} satisfies Record<string, ColumnSpec>;
+  consent: ['id', 'individual_id', 'sender_id', 'purpose', 'given_at', 'expires_at', 'revoked_at'],
+  registry_event: ['event_type', 'record_type', 'record_id', 'data'],
+} satisfies Record<string, readonly string[]>;
+
+const TEXT_ARRAYS = ['phones', 'emails', 'crop_types'];
+const spec = (table: keyof typeof COLUMNS): TableSpec => ({ columns: COLUMNS[table], textArrays: TEXT_ARRAYS });
 
 /** Tables in the order their inserts must run (foreign keys point backwards). */
 const INSERT_ORDER = [
@@ -297,14 +259,34 @@ export class RegistryWriter {
   private programmes = new Map<string, Row>();
   private cachesLoaded = false;
 
+  /** `bulk` writes the new rows of each table (COPY on a PostgreSQL session, else JSON inserts). */
+  constructor(private readonly bulk: BulkInsert = jsonBulkInsert) {}
+
+  /** Plans and writes one batch, in the caller's transaction. */
   async writeBatch(db: Kysely<DB>, records: readonly CleanRecord[]): Promise<RowOutcome[]> {
-    if (!this.cachesLoaded) await this.loadCaches(db);
-    const batch = new Batch(this.areas, this.programmes);
-    await batch.preload(db, records);
+    const planned = await this.plan(db, records);
+    await this.write(db, planned);
+    return planned.outcomes;
+  }
+
+  /**
+   * Plans a batch: reads what it needs through `readDb` and decides every insert, change and
+   * event. With `previous` (a planned batch whose write has not committed yet), what that batch
+   * will have written counts as already there, so that planning can overlap the previous write.
+   * If `previous` then fails, this plan must be discarded (and `reset()` called).
+   */
+  async plan(readDb: Kysely<DB>, records: readonly CleanRecord[], previous?: PlannedBatch): Promise<PlannedBatch> {
+    if (!this.cachesLoaded) await this.loadCaches(readDb);
+    const batch = new Batch(this.areas, this.programmes, previous?.batch);
+    await batch.preload(readDb, records);
     const outcomes = records.map((record) => batch.plan(record));
-    await batch.flush(db);
     batch.commitCaches();
-    return outcomes;
+    return { batch, outcomes };
+  }
+
+  /** Writes a planned batch, in the caller's transaction. */
+  async write(db: Kysely<DB>, planned: PlannedBatch): Promise<void> {
+    await planned.batch.flush(db, this.bulk);
   }
 
   /** Forget cached areas/programmes (after a failed batch whose inserts were rolled back). */
@@ -326,6 +308,11 @@ export class RegistryWriter {
   }
 }
 
+export interface PlannedBatch {
+  readonly batch: Batch;
+  readonly outcomes: RowOutcome[];
+}
+
 /** The plan of one batch: tracked rows per table, identifier map, events. */
 class Batch {
   private ids = new Map<string, { entityType: EntityType; entityId: string }>();
@@ -344,7 +331,33 @@ class Batch {
   constructor(
     private readonly areas: Map<string, AreaEntry>,
     private readonly programmes: Map<string, Row>,
+    private previous?: Batch,
   ) {}
+
+  /**
+   * Starts from the end state of the previous (uncommitted) batch: its identifiers and the rows
+   * it planned count as stored, and changes to them become updates of this batch.
+   */
+  private inherit(refs: Map<string, IdentifierRef>): void {
+    const previous = this.previous;
+    // Dropped once read: otherwise every batch would keep the whole chain of earlier ones alive.
+    this.previous = undefined;
+    if (!previous) return;
+    for (const key of refs.keys()) {
+      const entry = previous.ids.get(key);
+      if (entry) {
+        this.ids.set(key, entry);
+        refs.delete(key);
+      }
+    }
+    for (const table of INSERT_ORDER) {
+      if (table === 'identifier') continue;
+      // Only what the previous batch writes is missing from the database; the rest is read from it.
+      for (const [key, t] of previous.tracked[table]) {
+        if (t.isNew || t.changes) this.tracked[table].set(key, { row: { ...t.row }, isNew: false });
+      }
+    }
+  }
 
   // --- preload: every lookup the batch needs, one query per table --------------------------
 
@@ -387,6 +400,7 @@ class Batch {
           break;
       }
     }
+    this.inherit(refs);
     if (refs.size > 0) {
       const list = [...refs.values()];
       const found = await sql<{ id_type: string; id_value: string; entity_type: EntityType; entity_id: string }>`
@@ -407,7 +421,11 @@ class Batch {
     const beneficiaryIds = [...individualIds, ...householdIds];
 
     const load = async <T extends Table>(table: T, rows: Row[], key: (row: Row) => string) => {
-      for (const row of rows) this.tracked[table].set(key(row), { row, isNew: false });
+      const map = this.tracked[table];
+      for (const row of rows) {
+        const k = key(row);
+        if (!map.has(k)) map.set(k, { row, isNew: false });
+      }
     };
     if (individualIds.length) {
       await load(
@@ -647,7 +665,7 @@ class Batch {
       this.event(EVENT.update, 'area', existing.row.id as string);
       return 'updated';
     }
-    const id = randomUUID();
+    const id = uuid7();
     this.track('area', r.code, {
       row: { id, code: r.code, name: r.name, level: r.level ?? 0, parent_id: parent?.id ?? null, path },
       isNew: true,
@@ -674,7 +692,7 @@ class Batch {
       this.event(EVENT.update, 'programme', existing.row.id as string);
       return 'updated';
     }
-    const id = randomUUID();
+    const id = uuid7();
     const row = { id, code, ...nullify(fields) };
     this.track('programme', code, { row, isNew: true });
     this.newProgrammes.set(code, row);
@@ -702,7 +720,7 @@ class Batch {
       status = changed || idsAdded ? 'updated' : 'unchanged';
       if (status === 'updated') this.event(EVENT.update, 'individual', id);
     } else {
-      id = randomUUID();
+      id = uuid7();
       this.track('individual', id, {
         row: {
           id,
@@ -750,7 +768,7 @@ class Batch {
       status = changed || idsAdded ? 'updated' : 'unchanged';
       if (status === 'updated') this.event(EVENT.update, 'household', id);
     } else {
-      id = randomUUID();
+      id = uuid7();
       this.track('household', id, {
         row: {
           id,
@@ -835,7 +853,7 @@ class Batch {
         });
       }
     } else {
-      id = randomUUID();
+      id = uuid7();
       this.track('enrollment', key, {
         row: {
           id,
@@ -865,7 +883,7 @@ class Batch {
     const existing = this.tracked.benefit.get(key);
     const { benefit_type: _t, benefit_date: _d, ...fields } = b;
     if (existing) return this.change(existing, fields);
-    this.track('benefit', key, { row: { id: randomUUID(), enrollment_id: enrollmentId, ...nullify(b) }, isNew: true });
+    this.track('benefit', key, { row: { id: uuid7(), enrollment_id: enrollmentId, ...nullify(b) }, isNew: true });
     return true;
   }
 
@@ -880,7 +898,7 @@ class Batch {
       if (individual && !individual.isNew) this.touchedDisabled.add(individualId);
       return 'updated';
     }
-    const id = randomUUID();
+    const id = uuid7();
     this.track('disability', key, {
       row: { id, individual_id: individualId, ...nullify(d), status: d.status ?? 'approved' },
       isNew: true,
@@ -907,7 +925,7 @@ class Batch {
       this.event(EVENT.update, 'farm', existingId, { farmer_id: farmerId });
       return 'updated';
     }
-    const id = randomUUID();
+    const id = uuid7();
     this.track('farm', id, {
       row: {
         id,
@@ -935,7 +953,7 @@ class Batch {
       });
       return 'updated';
     }
-    const id = randomUUID();
+    const id = uuid7();
     this.track('consent', key, { row: { id, individual_id: individualId, ...nullify(c) }, isNew: true });
     this.event(EVENT.register, 'consent', id, { individual_id: individualId, sender_id: c.sender_id });
     return 'inserted';
@@ -968,7 +986,7 @@ class Batch {
       status = this.change(existing, fields) ? 'updated' : 'unchanged';
       if (status === 'updated') this.event(EVENT.update, 'vital_event', id, { event_type: r.event_type });
     } else {
-      id = randomUUID();
+      id = uuid7();
       this.track('vital_event', r.registration_number, {
         row: { id, registration_number: r.registration_number, ...nullify(fields) },
         isNew: true,
@@ -991,12 +1009,14 @@ class Batch {
 
   // --- writing ------------------------------------------------------------------------------
 
-  async flush(db: Kysely<DB>): Promise<void> {
+  async flush(db: Kysely<DB>, bulk: BulkInsert): Promise<void> {
     const exec = db as unknown as Kysely<unknown>;
     for (const table of INSERT_ORDER) {
       const rows: Row[] = [];
       for (const t of this.tracked[table].values()) if (t.isNew) rows.push(t.row);
-      if (rows.length) await bulkInsert(exec, table, COLUMNS[table], rows);
+      // Identifier values are random: in key order their B-tree inserts walk the index once.
+      if (table === 'identifier') rows.sort((a, b) => compareKeys(a, b));
+      if (rows.length) await bulk(exec, table, spec(table), rows);
     }
     for (const table of INSERT_ORDER) {
       for (const t of this.tracked[table].values()) {
@@ -1015,8 +1035,7 @@ class Batch {
         db,
       );
     }
-    if (this.events.length)
-      await bulkInsert(exec, 'registry_event', COLUMNS.registry_event, this.events as unknown as Row[]);
+    if (this.events.length) await bulk(exec, 'registry_event', spec('registry_event'), this.events as unknown as Row[]);
   }
 
   private async update(db: Kysely<DB>, table: Table, t: Tracked): Promise<void> {

@@ -77,14 +77,28 @@ create index household_size_idx on household (size);
 create index household_type_idx on household (group_type);
 create index household_registration_idx on household (registration_date);
 
+-- No foreign keys here, on purpose: a foreign-key check locks the referenced row, and two row
+-- locks per member doubled the time to load a million people. Only the registry writer inserts
+-- memberships, and it inserts both ends first in the same transaction; deletes cascade by trigger.
 create table membership (
-  household_id uuid not null references household (id) on delete cascade,
-  individual_id uuid not null references individual (id) on delete cascade,
+  household_id uuid not null,
+  individual_id uuid not null,
   relationship text not null default 'other',
   joined_on date,
   primary key (household_id, individual_id)
 );
 create index membership_individual_idx on membership (individual_id);
+create function membership_cascade() returns trigger language plpgsql as $$
+begin
+  if tg_table_name = 'individual' then
+    delete from membership where individual_id = old.id;
+  else
+    delete from membership where household_id = old.id;
+  end if;
+  return old;
+end $$;
+create trigger individual_membership_cascade after delete on individual for each row execute function membership_cascade();
+create trigger household_membership_cascade after delete on household for each row execute function membership_cascade();
 
 create table identifier (
   id_type text not null,
@@ -233,6 +247,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     `
 drop table registry_event, consent, farm, vital_event, disability, benefit, enrollment, programme,
   identifier, membership, household, individual, area cascade;
+drop function membership_cascade;
 `,
   );
 }

@@ -1,0 +1,164 @@
+/**
+ * The built `dci` binary, run as a user runs it (npm ci builds it): real processes, a real
+ * embedded store on disk, and the local PostgreSQL.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresAvailable, TEST_DATABASE_URL } from '../../server/src/test-support/backends.js';
+
+const bin = fileURLToPath(new URL('../bin/dci.js', import.meta.url));
+const built = existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
+if (!built) throw new Error('the CLI is not built: run `npm run build` (npm ci does it)');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function dci(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'opendci-cli-'));
+const embedded = { DATABASE_URL: `pglite:${join(work, 'store')}` };
+
+describe('dci on the embedded store', () => {
+  it('imports a file, reports bad rows by line with exit code 2, and re-imports idempotently', async () => {
+    const file = join(work, 'people.ndjson');
+    writeFileSync(
+      file,
+      [
+        JSON.stringify({ type: 'area', code: 'KL', name: 'Kalima' }),
+        JSON.stringify({
+          type: 'individual',
+          identifiers: [{ type: 'UIN', value: '1' }],
+          given_name: 'Ann',
+          area_code: 'KL',
+        }),
+        JSON.stringify({ type: 'individual', identifiers: [{ type: 'UIN', value: '2' }], birth_date: 'yesterday' }),
+      ].join('\n'),
+    );
+    const first = await dci(['registry', 'import', file], embedded);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(2);
+    expect(first.stdout).toMatch(/3 rows in [\d.]+ s: 2 inserted, 0 updated, 0 unchanged, 1 failed/);
+    expect(first.stdout).toMatch(/line 3: birth_date: "yesterday" is not a date/);
+
+    const again = await dci(['registry', 'import', file, '--json'], embedded);
+    expect(again.code).toBe(2);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      rows: 3,
+      inserted: 0,
+      unchanged: 2,
+      failed: 1,
+      errors: [{ line: 3 }],
+    });
+  }, 60_000);
+
+  it('generates deterministic data to a file and loads it', async () => {
+    const a = join(work, 'a.ndjson');
+    const b = join(work, 'b.ndjson');
+    expect((await dci(['registry', 'generate', '--households', '30', '--seed', '7', '--out', a], embedded)).code).toBe(
+      0,
+    );
+    expect(
+      (await dci(['registry', 'generate', '--households', '30', '--seed', '7', '--out', b, '--json'], embedded)).code,
+    ).toBe(0);
+    expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
+    const load = await dci(['registry', 'import', a, '--json'], embedded);
+    expect(load.code).toBe(0);
+    const report = JSON.parse(load.stdout) as Record<'failed' | 'inserted' | 'updated' | 'unchanged' | 'rows', number>;
+    expect(report.failed).toBe(0);
+    // the area KL came with the first test's file; everything else is new
+    expect(report.inserted + report.updated + report.unchanged).toBe(report.rows);
+    expect(report.inserted).toBeGreaterThanOrEqual(report.rows - 1);
+  }, 60_000);
+
+  it('refuses the data dir while a server holds it, and takes it over once that server is killed', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server: ChildProcess = spawn(process.execPath, [bin, 'serve'], {
+      env: { ...process.env, ...embedded, PORT: String(port), LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
+    try {
+      await expect
+        .poll(async () => (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status, {
+          timeout: 60_000,
+          interval: 250,
+        })
+        .toBe(200);
+      const refused = await dci(['migrate'], embedded);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`in use by process ${server.pid} .*stop it`));
+    } finally {
+      server.kill('SIGKILL');
+      await new Promise((r) => server.once('exit', r));
+    }
+    const after = await dci(['migrate'], embedded);
+    expect(after.stderr).toBe('');
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/up to date/);
+  }, 120_000);
+
+  it('reports every configuration problem at once', async () => {
+    const run = await dci(['migrate'], { ...embedded, PORT: 'x', DCI_ROLE: 'boss' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/invalid configuration:[\s\S]*PORT[\s\S]*DCI_ROLE/);
+  });
+
+  it('refuses --demo in production', async () => {
+    const run = await dci(['serve', '--demo'], {
+      ...embedded,
+      NODE_ENV: 'production',
+      DCI_KEY_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--demo is refused when NODE_ENV=production/);
+  });
+});
+
+const pgUp = await postgresAvailable();
+describe.skipIf(!pgUp && process.env.REQUIRE_POSTGRES !== '1')('dci on PostgreSQL', () => {
+  const name = `opendci_cli_${process.pid}`;
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  beforeAll(async () => {
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+  });
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  });
+
+  it('migrates, then loads generated data', async () => {
+    const env = { DATABASE_URL: url.toString() };
+    const migrated = await dci(['migrate', '--json'], env);
+    expect(migrated.code).toBe(0);
+    expect(JSON.parse(migrated.stdout)).toMatchObject({ applied: ['0001_registry'] });
+    const loaded = await dci(['registry', 'generate', '--households', '25', '--seed', '3', '--json'], env);
+    expect(loaded.code).toBe(0);
+    expect(JSON.parse(loaded.stdout)).toMatchObject({ failed: 0 });
+  }, 60_000);
+});

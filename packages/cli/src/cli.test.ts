@@ -156,7 +156,7 @@ describe.skipIf(!pgUp && process.env.REQUIRE_POSTGRES !== '1')('dci on PostgreSQ
     const env = { DATABASE_URL: url.toString() };
     const migrated = await dci(['migrate', '--json'], env);
     expect(migrated.code).toBe(0);
-    expect(JSON.parse(migrated.stdout)).toMatchObject({ applied: ['0001_registry'] });
+    expect(JSON.parse(migrated.stdout)).toMatchObject({ applied: ['0001_registry', '0002_protocol'] });
     const loaded = await dci(['registry', 'generate', '--households', '25', '--seed', '3', '--json'], env);
     expect(loaded.code).toBe(0);
     expect(JSON.parse(loaded.stdout)).toMatchObject({ failed: 0 });

@@ -19,6 +19,8 @@ import {
   type Database,
   type RecordType,
 } from '@opendci/server';
+import { registerKeysCommands } from './keys.js';
+import { registerSendersCommands } from './senders.js';
 
 /** Thrown for an expected failure: the message is printed without a stack trace. */
 class UsageError extends Error {}
@@ -149,6 +151,9 @@ registry
       );
     if (report.failed > 0) process.exitCode = 2;
   });
+
+registerSendersCommands(program);
+registerKeysCommands(program);
 
 try {
   await program.parseAsync(process.argv);

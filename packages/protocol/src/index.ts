@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './canonical.js';
 export * from './signature.js';
 export * from './signing.js';
+export * from './wire/index.js';

@@ -2,6 +2,7 @@
  * Server configuration, read from environment variables (the table in README.md). Every value is
  * validated at start and all problems are reported together in one readable error.
  */
+import { DEFAULT_REDACTED_FIELDS } from './audit/redact.js';
 import { DEFAULT_DATABASE_URL } from './db/open.js';
 
 export const DOMAINS = ['social', 'crvs', 'ibr', 'dr', 'fr'] as const;
@@ -28,6 +29,15 @@ export interface Config {
   demoHouseholds: number;
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** Allowed distance of message_ts / signature `created` from this server's clock, seconds. */
+  clockSkewSeconds: number;
+  defaultPageSize: number;
+  maxPageSize: number;
+  /** What the audit trail keeps of payloads. */
+  auditPayloads: 'full' | 'redacted' | 'none';
+  auditRedactFields: string[];
+  /** Token requests accepted per client address and minute (each costs a scrypt hash). */
+  tokenRequestsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +149,13 @@ export function loadConfig(env: Env = process.env): Config {
 
   const demoHouseholds = parseInteger(env.DCI_DEMO_HOUSEHOLDS, 'DCI_DEMO_HOUSEHOLDS', problems, 2000, 1, 1_000_000);
   const bodyLimit = parseInteger(env.DCI_BODY_LIMIT, 'DCI_BODY_LIMIT', problems, 1_048_576, 1024, 100 * 1_048_576);
+  const clockSkewSeconds = parseInteger(env.DCI_CLOCK_SKEW_SECONDS, 'DCI_CLOCK_SKEW_SECONDS', problems, 300, 1, 86_400);
+  const defaultPageSize = parseInteger(env.DCI_DEFAULT_PAGE_SIZE, 'DCI_DEFAULT_PAGE_SIZE', problems, 10, 1, 10_000);
+  const maxPageSize = parseInteger(env.DCI_MAX_PAGE_SIZE, 'DCI_MAX_PAGE_SIZE', problems, 100, 1, 10_000);
+  const tokenRequestsPerMinute = parseInteger(env.DCI_TOKEN_RATE_LIMIT, 'DCI_TOKEN_RATE_LIMIT', problems, 120, 1, 1_000_000);
+  const auditPayloads = (env.DCI_AUDIT_PAYLOADS?.trim() || 'redacted') as Config['auditPayloads'];
+  if (!['full', 'redacted', 'none'].includes(auditPayloads)) problems.push('DCI_AUDIT_PAYLOADS must be full, redacted or none');
+  const auditRedactFields = env.DCI_AUDIT_REDACT_FIELDS === undefined ? [...DEFAULT_REDACTED_FIELDS] : list(env.DCI_AUDIT_REDACT_FIELDS);
 
   if (problems.length) throw new ConfigError(problems);
   return {
@@ -157,5 +174,11 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     demoHouseholds,
     bodyLimit,
+    clockSkewSeconds,
+    defaultPageSize,
+    maxPageSize,
+    auditPayloads,
+    auditRedactFields,
+    tokenRequestsPerMinute,
   };
 }

@@ -13,3 +13,5 @@ export { generateRegistry, writeNdjson, type GenerateOptions, type GenerateSumma
 export { generatedRows, seedDemoRegistry, registryIsEmpty, DEMO_SEED } from './registry/demo.js';
 export { ProgressBar } from './registry/progress.js';
 export { RECORD_TYPES, type RecordType, type ImportRecord } from './registry/records.js';
+export * from './security/index.js';
+export { AuditTrail } from './audit/audit.js';

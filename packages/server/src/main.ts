@@ -8,6 +8,29 @@ import type { Config } from './config.js';
 import { redactUrl } from './db/open.js';
 import { buildApp } from './http/app.js';
 import { seedDemoRegistry } from './registry/demo.js';
+import { generateSecret } from './security/index.js';
+
+export const DEMO_CLIENT_ID = 'demo-client';
+
+/**
+ * The demo sender: every operation and domain, signatures optional, callbacks to this machine.
+ * Its secret is renewed at every --demo start and printed, so that it is never stored in clear.
+ */
+async function ensureDemoClient(app: FastifyInstance): Promise<string> {
+  const existing = await app.senders.get(DEMO_CLIENT_ID);
+  if (!existing) {
+    const secret = generateSecret();
+    await app.senders.add({
+      id: DEMO_CLIENT_ID,
+      clientSecret: secret,
+      name: 'Demo client (created by --demo)',
+      signaturePolicy: 'optional',
+      callbackAllow: ['http://127.0.0.1:*', 'http://localhost:*'],
+    });
+    return secret;
+  }
+  return app.senders.rotateSecret(DEMO_CLIENT_ID);
+}
 
 export interface ServeOptions {
   demo?: boolean;
@@ -34,7 +57,9 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
     app.log.warn('DCI_KEY_ENCRYPTION_KEY is not set: private keys are stored unencrypted (development only)');
   }
 
+  let demoSecret: string | undefined;
   if (options.demo) {
+    demoSecret = await ensureDemoClient(app);
     const started = Date.now();
     const report = await seedDemoRegistry(app.store, config.demoHouseholds);
     if (report) {
@@ -57,6 +82,13 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   print(`  readiness  ${local}/ready`);
   for (const domain of config.domains) print(`  ${domain.padEnd(10)} ${local}/${domain}/registry/…`);
   print(`  default    ${local}/registry/… (${config.defaultDomain})`);
+  print(`  token      ${local}/oauth2/client/token`);
+  print(`  keys       ${local}/.well-known/jwks.json`);
+  if (demoSecret) {
+    print('');
+    print(`  demo client: client_id=${DEMO_CLIENT_ID} client_secret=${demoSecret} (signatures optional; new secret at every --demo start)`);
+    print(`  curl -s -d grant_type=client_credentials -d client_id=${DEMO_CLIENT_ID} -d client_secret=${demoSecret} ${local}/oauth2/client/token`);
+  }
   print('');
   return app;
 }

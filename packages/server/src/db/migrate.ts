@@ -1,10 +1,12 @@
 import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import * as registry from './migrations/0001_registry.js';
+import * as protocol from './migrations/0002_protocol.js';
 import type { DB } from './schema.js';
 
 /** All migrations, in order. Static imports: the compiled package needs no file-system discovery. */
 const migrations: Record<string, Migration> = {
   '0001_registry': registry,
+  '0002_protocol': protocol,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).at(-1)!;

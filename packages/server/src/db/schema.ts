@@ -2,9 +2,10 @@ import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
 /** Dates are read back as `YYYY-MM-DD` strings (see the type parsers in open.ts). */
 type DateColumn = ColumnType<string, string, string>;
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Numeric = ColumnType<string, number | string, number | string>;
-type Json<T extends object | null> = JSONColumnType<T, string, string>;
+type Json<T> = JSONColumnType<T & {}, string, string>;
 
 export type Sex = 'male' | 'female' | 'other' | 'unknown';
 export type MaritalStatus = 'S' | 'M' | 'W' | 'A' | 'D' | 'L' | 'U';
@@ -23,8 +24,8 @@ export interface Address {
 
 interface Versioned {
   version: Generated<number>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
 }
 
 export interface AreaTable extends Versioned {
@@ -123,7 +124,7 @@ export interface BenefitTable {
   currency: string | null;
   quantity: Numeric | null;
   description: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: GeneratedTimestamp;
 }
 
 export type DisabilityStatus = 'approved' | 'pending' | 'expired';
@@ -191,10 +192,90 @@ export interface RegistryEventTable {
   record_type: string;
   record_id: string;
   data: Generated<Json<Record<string, unknown>>>;
-  occurred_at: Generated<Timestamp>;
+  occurred_at: GeneratedTimestamp;
+}
+
+export type Operation = 'search' | 'subscribe' | 'unsubscribe' | 'txn-status' | 'verify' | 'admin';
+
+export interface SenderTable {
+  id: string;
+  name: string | null;
+  active: Generated<boolean>;
+  client_secret_hash: string;
+  operations: string[];
+  domains: string[];
+  signature_policy: Generated<'required' | 'optional'>;
+  jwks_url: string | null;
+  callback_allow: Generated<string[]>;
+  notify_uri: string | null;
+  /** null = every field. */
+  fields: string[] | null;
+  legal_basis: Generated<'statute' | 'agreement' | 'consent'>;
+  rate_limit_per_minute: number | null;
+  callback_auth: Json<Record<string, unknown>> | null;
+  version: Generated<number>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface SenderKeyTable {
+  sender_id: string;
+  kid: string;
+  algorithm: 'ed25519' | 'rsa-sha256';
+  public_key_pem: string;
+  source: Generated<'pem' | 'jwks'>;
+  created_at: GeneratedTimestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface ServerKeyTable {
+  kid: string;
+  algorithm: 'ed25519' | 'rsa-sha256';
+  public_key_pem: string;
+  /** `enc:v1:` + AES-256-GCM (iv, tag, ciphertext) when DCI_KEY_ENCRYPTION_KEY is set, else `plain:` + PEM. */
+  private_key: string;
+  status: Generated<'active' | 'retiring' | 'retired'>;
+  created_at: GeneratedTimestamp;
+  retire_after: Timestamp | null;
+}
+
+export interface ReplayTable {
+  sender_id: string;
+  message_id: string;
+  seen_at: GeneratedTimestamp;
+}
+
+export interface DciTransactionTable {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  sender_id: string | null;
+  receiver_id: string | null;
+  domain: string | null;
+  action: string | null;
+  path: string | null;
+  message_id: string | null;
+  transaction_id: string | null;
+  correlation_id: string | null;
+  reference_ids: Generated<string[]>;
+  status: string;
+  reason_code: string | null;
+  http_status: number | null;
+  attempt: Generated<number>;
+  received_at: GeneratedTimestamp;
+  completed_at: Timestamp | null;
+  duration_ms: number | null;
+  request: Json<unknown> | null;
+  response: Json<unknown> | null;
+  consent: Json<unknown> | null;
+  authorize: Json<unknown> | null;
 }
 
 export interface DB {
+  sender: SenderTable;
+  sender_key: SenderKeyTable;
+  server_key: ServerKeyTable;
+  replay: ReplayTable;
+  dci_transaction: DciTransactionTable;
   area: AreaTable;
   individual: IndividualTable;
   household: HouseholdTable;

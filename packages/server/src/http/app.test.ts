@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../config.js';
 import { describeBackends } from '../test-support/backends.js';
+import { LATEST_MIGRATION } from '../db/migrate.js';
 import { buildApp } from './app.js';
 
 describeBackends('http app', (ctx) => {
@@ -27,7 +28,7 @@ describeBackends('http app', (ctx) => {
 
   it('is not ready while a migration is pending', async () => {
     const { db } = ctx.database;
-    await db.deleteFrom('kysely_migration' as never).execute();
+    await db.deleteFrom('kysely_migration' as never).where('name' as never, '=', LATEST_MIGRATION as never).execute();
     try {
       const res = await app.inject({ method: 'GET', url: '/ready' });
       expect(res.statusCode).toBe(503);
@@ -35,7 +36,7 @@ describeBackends('http app', (ctx) => {
     } finally {
       await db
         .insertInto('kysely_migration' as never)
-        .values({ name: '0001_registry', timestamp: new Date().toISOString() })
+        .values({ name: LATEST_MIGRATION, timestamp: new Date().toISOString() } as never)
         .execute();
     }
   });

@@ -1,0 +1,86 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import { uuid7 } from '../util/uuid7.js';
+import { redact, type AuditPayloads } from './redact.js';
+
+export interface AuditEntry {
+  direction: 'inbound' | 'outbound';
+  senderId?: string | null;
+  receiverId?: string | null;
+  domain?: string | null;
+  action?: string | null;
+  path?: string | null;
+  messageId?: string | null;
+  transactionId?: string | null;
+  correlationId?: string | null;
+  referenceIds?: string[];
+  status: string;
+  reasonCode?: string | null;
+  httpStatus?: number | null;
+  attempt?: number;
+  receivedAt: Date;
+  completedAt?: Date;
+  request?: unknown;
+  response?: unknown;
+  consent?: unknown;
+  authorize?: unknown;
+}
+
+export interface AuditOptions {
+  payloads: AuditPayloads;
+  redactFields: readonly string[];
+}
+
+/**
+ * The audit trail: one `dci_transaction` row per inbound request and per outbound call, with
+ * payloads stored whole, redacted (personal fields replaced) or not at all.
+ */
+export class AuditTrail {
+  private readonly fields: ReadonlySet<string>;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly options: AuditOptions,
+  ) {
+    this.fields = new Set(options.redactFields);
+  }
+
+  private payload(value: unknown): string | null {
+    if (value === undefined || value === null || this.options.payloads === 'none') return null;
+    return JSON.stringify(this.options.payloads === 'redacted' ? redact(value, this.fields) : value);
+  }
+
+  /** Records an entry; returns its id. */
+  async record(entry: AuditEntry, db: Kysely<DB> = this.db): Promise<string> {
+    const id = uuid7(entry.receivedAt.getTime());
+    const completedAt = entry.completedAt ?? new Date();
+    await db
+      .insertInto('dci_transaction')
+      .values({
+        id,
+        direction: entry.direction,
+        sender_id: entry.senderId ?? null,
+        receiver_id: entry.receiverId ?? null,
+        domain: entry.domain ?? null,
+        action: entry.action ?? null,
+        path: entry.path ?? null,
+        message_id: entry.messageId ?? null,
+        transaction_id: entry.transactionId ?? null,
+        correlation_id: entry.correlationId ?? null,
+        reference_ids: entry.referenceIds ?? [],
+        status: entry.status,
+        reason_code: entry.reasonCode ?? null,
+        http_status: entry.httpStatus ?? null,
+        attempt: entry.attempt ?? 1,
+        received_at: entry.receivedAt,
+        completed_at: completedAt,
+        duration_ms: completedAt.getTime() - entry.receivedAt.getTime(),
+        request: this.payload(entry.request),
+        response: this.payload(entry.response),
+        consent: entry.consent === undefined ? null : JSON.stringify(entry.consent),
+        authorize: entry.authorize === undefined ? null : JSON.stringify(entry.authorize),
+      })
+      .execute();
+    return id;
+  }
+}

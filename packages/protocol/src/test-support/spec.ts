@@ -79,7 +79,10 @@ export function specFile(domain: DciDomain, version: SpecVersion = 'latest'): st
 // Loading and overlays
 
 type Json = Record<string, unknown>;
-export type SpecDocument = Json & { paths: Record<string, Json | null>; components?: { schemas?: Record<string, Json> } };
+export type SpecDocument = Json & {
+  paths: Record<string, Json | null>;
+  components?: { schemas?: Record<string, Json> };
+};
 
 export interface SpecOverlay {
   readonly id: string;
@@ -125,7 +128,16 @@ function oneOfToAnyOf(doc: SpecDocument, propertyNames: readonly string[]): numb
   return changed;
 }
 
-const OPERATION_KEYS = ['summary', 'description', 'operationId', 'tags', 'requestBody', 'responses', 'security', 'deprecated'];
+const OPERATION_KEYS = [
+  'summary',
+  'description',
+  'operationId',
+  'tags',
+  'requestBody',
+  'responses',
+  'security',
+  'deprecated',
+];
 
 export const SPEC_OVERLAYS: readonly SpecOverlay[] = [
   {
@@ -197,15 +209,14 @@ export const OPTIONAL_OVERLAYS: Readonly<Record<string, SpecOverlay>> = {
       const data = (onSearch?.properties as Json | undefined)?.search_response as Json | undefined;
       const onSearchData = ((data?.items as Json | undefined)?.properties as Json | undefined)?.data;
       const txn = doc.components?.schemas?.TxnStatusResponse;
-      const variants = (((txn?.properties as Json | undefined)?.txnstatus_response as Json | undefined)?.properties as
-        | Json
-        | undefined)?.txn_status as Json | undefined;
+      const variants = (
+        ((txn?.properties as Json | undefined)?.txnstatus_response as Json | undefined)?.properties as Json | undefined
+      )?.txn_status as Json | undefined;
       const search = Array.isArray(variants?.oneOf) ? (variants.oneOf[0] as Json) : undefined;
       const items = ((search?.properties as Json | undefined)?.search_response as Json | undefined)?.items as
-        | Json
-        | undefined;
+        Json | undefined;
       if (!isObject(onSearchData) || !isObject(items?.properties)) return 0;
-      (items.properties as Json).data = onSearchData;
+      items.properties.data = onSearchData;
       return 1;
     },
   },
@@ -335,7 +346,8 @@ export async function specValidator(
   if (!isObject(response)) throw new SpecDefectError(`${file}: ${path} declares no ${status} response`);
   if (isObject(response.content)) {
     const json = response.content['application/json'];
-    if (!isObject(json) || !isObject(json.schema)) throw new SpecDefectError(`${file}: ${path} ${status}: no JSON body`);
+    if (!isObject(json) || !isObject(json.schema))
+      throw new SpecDefectError(`${file}: ${path} ${status}: no JSON body`);
     return compileSpec(json.schema, 'body', file, path);
   }
   // A schema where a Response Object belongs (invalid OpenAPI; brief §1.3, §10.2 #6).
@@ -366,10 +378,12 @@ export function specErrors(errors: readonly ErrorObject[] | null | undefined): {
   const noise = (e: ErrorObject) =>
     e.schemaPath.startsWith('#/properties/message/oneOf/1/') ||
     (e.keyword === 'oneOf' && e.schemaPath === '#/properties/message/oneOf');
-  return (errors ?? []).filter((e) => !noise(e)).map((e) => ({
-    path: e.instancePath || '/',
-    message: `${e.message ?? e.keyword}${e.keyword === 'enum' || e.keyword === 'const' ? ` ${JSON.stringify(e.params)}` : ''}`,
-  }));
+  return (errors ?? [])
+    .filter((e) => !noise(e))
+    .map((e) => ({
+      path: e.instancePath || '/',
+      message: `${e.message ?? e.keyword}${e.keyword === 'enum' || e.keyword === 'const' ? ` ${JSON.stringify(e.params)}` : ''}`,
+    }));
 }
 
 /** Validates with a spec validator; returns `[]` when valid, else the compact errors. */
@@ -400,9 +414,9 @@ const SAMPLE_TIMESTAMP = '2025-01-01T10:00:00Z';
 export function exampleInstances(schema: unknown, depth = 0): unknown[] {
   if (!isObject(schema) || depth > 40) return [{}];
   if ('example' in schema && !isSchemaLike(schema.example)) return [schema.example];
-  const alternatives = (Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined) as
-    | unknown[]
-    | undefined;
+  const alternatives = (
+    Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : undefined
+  ) as unknown[] | undefined;
   if (alternatives) return alternatives.flatMap((branch) => exampleInstances(branch, depth + 1));
   if (Array.isArray(schema.allOf)) {
     const withExample = schema.allOf.find((part) => isObject(part) && 'example' in part);

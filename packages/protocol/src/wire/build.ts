@@ -82,7 +82,11 @@ export interface AckInput {
 /** The ACK body: `{ message: { ack_status, timestamp, correlation_id } }`. */
 export function ack(input: AckInput): AckResponse {
   return {
-    message: { ack_status: input.status ?? 'ACK', timestamp: isoTimestamp(input.timestamp), correlation_id: input.correlationId },
+    message: {
+      ack_status: input.status ?? 'ACK',
+      timestamp: isoTimestamp(input.timestamp),
+      correlation_id: input.correlationId,
+    },
   };
 }
 
@@ -296,7 +300,10 @@ export interface SearchRequestItemInput {
 }
 
 /** `SearchRequest` (client side). */
-export function searchRequestMessage(input: { transactionId?: string; items: SearchRequestItemInput[] }): SearchRequest {
+export function searchRequestMessage(input: {
+  transactionId?: string;
+  items: SearchRequestItemInput[];
+}): SearchRequest {
   return {
     transaction_id: input.transactionId ?? newId(),
     search_request: input.items.map((item) => ({
@@ -495,7 +502,10 @@ export function txnStatusResponseMessage(
   return {
     transaction_id: input.transactionId,
     correlation_id: input.correlationId,
-    txnstatus_response: { txn_type: input.txnType, txn_status: input.txnStatus } as TxnStatusResponseOut['txnstatus_response'],
+    txnstatus_response: {
+      txn_type: input.txnType,
+      txn_status: input.txnStatus,
+    } as TxnStatusResponseOut['txnstatus_response'],
   };
 }
 
@@ -506,7 +516,10 @@ export type TxnStatusRequestInput = {
   locale?: string;
 } & (
   | { attributeType: Extract<TxnAttributeType, 'transaction_id' | 'correlation_id'>; attributeValue: string }
-  | { attributeType: Extract<TxnAttributeType, 'reference_id_list' | 'subscription_code_list'>; attributeValue: string[] }
+  | {
+      attributeType: Extract<TxnAttributeType, 'reference_id_list' | 'subscription_code_list'>;
+      attributeValue: string[];
+    }
 );
 
 /** `TxnStatusRequest` (client side). */
@@ -579,7 +592,13 @@ export function verifyResponseMessage(input: {
 /** `VerifyRequest` (client side). */
 export function verifyRequestMessage(input: {
   transactionId?: string;
-  items: { referenceId?: string; timestamp?: TimestampInput; query: IdTypeValueQuery; claims: JsonObject; locale?: string }[];
+  items: {
+    referenceId?: string;
+    timestamp?: TimestampInput;
+    query: IdTypeValueQuery;
+    claims: JsonObject;
+    locale?: string;
+  }[];
 }): VerifyRequest {
   return {
     transaction_id: input.transactionId ?? newId(),

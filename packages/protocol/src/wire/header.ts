@@ -8,7 +8,14 @@
  */
 import Type from 'typebox';
 import type { Static } from 'typebox';
-import { DateTime, HeaderStatusReasonCodeSchema, JsonObject, ReasonMessage, RequestStatus, StringEnum } from './common.js';
+import {
+  DateTime,
+  HeaderStatusReasonCodeSchema,
+  JsonObject,
+  ReasonMessage,
+  RequestStatus,
+  StringEnum,
+} from './common.js';
 
 /**
  * Every `header.action` (exact, hyphenated): the spec's nine, plus `verify`/`on-verify`

@@ -45,7 +45,13 @@ export type GraphqlQuery = ExpressionQuery;
 export const GraphqlQuery = ExpressionQuery;
 
 /** A predicate value: a scalar, an object, or (for `in`) a list of scalars. */
-export const PredicateValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), JsonObject, Type.Array(Scalar)]);
+export const PredicateValue = Type.Union([
+  Type.String(),
+  Type.Number(),
+  Type.Boolean(),
+  JsonObject,
+  Type.Array(Scalar),
+]);
 export type PredicateValue = Static<typeof PredicateValue>;
 
 /** `ExpPredicate`: `{ attribute_name, operator, attribute_value }`. */

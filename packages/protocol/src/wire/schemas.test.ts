@@ -145,7 +145,9 @@ function check(name: WireSchemaName, instance: unknown): string {
 /** The endpoints whose request message we receive, per version's file. */
 function receivedEndpoints(domain: DciDomain, version: SpecVersion): WireEndpoint[] {
   return endpointsFor(domain).filter((e) =>
-    version === 'latest' ? e.origin === 'spec' : e.origin !== 'opendci' && !(domain === 'dr' && e.path.includes('get-disability-')),
+    version === 'latest'
+      ? e.origin === 'spec'
+      : e.origin !== 'opendci' && !(domain === 'dr' && e.path.includes('get-disability-')),
   );
 }
 
@@ -189,7 +191,8 @@ describe.skipIf(!available).each(['latest', 'upstream-2024'] as const)('spec exa
       expect(check(endpoint.requestMessage, instance), label).toBe('ok');
     }
     // Every listed exception is met at least once in the version it concerns.
-    const expected = version === 'latest' ? ['yaml-integer-id', 'empty-timestamp', 'locale-en'] : EXAMPLE_EXCEPTIONS.map((e) => e.id);
+    const expected =
+      version === 'latest' ? ['yaml-integer-id', 'empty-timestamp', 'locale-en'] : EXAMPLE_EXCEPTIONS.map((e) => e.id);
     expect([...used].sort()).toEqual(expected.sort());
   });
 });
@@ -255,12 +258,20 @@ describe('upstream-2024 and compliance-suite variants are accepted', () => {
   });
 
   it('[A] search criteria with reg_event_type and no reg_type; response_entity outside Group|Member', () => {
-    const body = searchBody({ reg_type: undefined, reg_record_type: undefined, reg_event_type: 'REGISTER', response_entity: 'Household' });
+    const body = searchBody({
+      reg_type: undefined,
+      reg_record_type: undefined,
+      reg_event_type: 'REGISTER',
+      response_entity: 'Household',
+    });
     expect(verdict(search, JSON.parse(JSON.stringify(body)))).toBe('ok');
   });
 
   it('pagination at item level (compliance suite) and record_type (contract §7)', () => {
-    const body = searchBody({ pagination: undefined, record_type: 'Group' }, { pagination: { page_size: 5, page_number: 2 } });
+    const body = searchBody(
+      { pagination: undefined, record_type: 'Group' },
+      { pagination: { page_size: 5, page_number: 2 } },
+    );
     expect(verdict(search, JSON.parse(JSON.stringify(body)))).toBe('ok');
   });
 
@@ -268,7 +279,12 @@ describe('upstream-2024 and compliance-suite variants are accepted', () => {
     const body = searchBody({
       query_type: 'predicate',
       query: [
-        { seq_num: 1, expression1: { attribute_name: 'age', operator: 'gte', attribute_value: 18 }, condition: 'and', expression2: { attribute_name: 'area', operator: 'in', attribute_value: ['CR', 'NR'] } },
+        {
+          seq_num: 1,
+          expression1: { attribute_name: 'age', operator: 'gte', attribute_value: 18 },
+          condition: 'and',
+          expression2: { attribute_name: 'area', operator: 'in', attribute_value: ['CR', 'NR'] },
+        },
         { seq_num: 2, expression1: { attribute_name: 'poverty_score', operator: 'lte', attribute_value: 2.5 } },
       ],
     });
@@ -277,18 +293,33 @@ describe('upstream-2024 and compliance-suite variants are accepted', () => {
   });
 
   it('graphql query type in every domain, and a bare Mongo-like expression', () => {
-    const graphql = { query_type: 'graphql', query: { type: 'ns:org:QueryType:graphql', value: { expression: 'query { member { name } }' } } };
-    for (const domain of DCI_DOMAINS) expect(verdict(at(domain, 'registry/sync/search'), searchBody(graphql))).toBe('ok');
-    expect(verdict(search, searchBody({ query_type: 'expression', query: { $and: [{ sex: { $eq: 'female' } }] } }))).toBe('ok');
+    const graphql = {
+      query_type: 'graphql',
+      query: { type: 'ns:org:QueryType:graphql', value: { expression: 'query { member { name } }' } },
+    };
+    for (const domain of DCI_DOMAINS)
+      expect(verdict(at(domain, 'registry/sync/search'), searchBody(graphql))).toBe('ok');
+    expect(
+      verdict(search, searchBody({ query_type: 'expression', query: { $and: [{ sex: { $eq: 'female' } }] } })),
+    ).toBe('ok');
   });
 
   it('txn_type `subscibe` ([A] SR/IBR) and `on-search` ([A] CRVS)', () => {
-    for (const [domain, txnType] of [['social', 'subscibe'], ['crvs', 'on-search']] as const) {
+    for (const [domain, txnType] of [
+      ['social', 'subscibe'],
+      ['crvs', 'on-search'],
+    ] as const) {
       const body = {
         header: header('txn-status'),
         message: {
           transaction_id: 't-9',
-          txnstatus_request: { reference_id: 'r-9', txn_type: txnType, attribute_type: 'transaction_id', attribute_value: 't-1', locale: 'eng' },
+          txnstatus_request: {
+            reference_id: 'r-9',
+            txn_type: txnType,
+            attribute_type: 'transaction_id',
+            attribute_value: 't-1',
+            locale: 'eng',
+          },
         },
       };
       expect(verdict(at(domain, 'registry/txn/status'), body)).toBe('ok');
@@ -313,7 +344,11 @@ describe('upstream-2024 and compliance-suite variants are accepted', () => {
             {
               reference_id: 'r-1',
               timestamp: T0,
-              subscribe_criteria: { reg_event_type: event, filter: { type: 'UIN', value: 'TEST-001' }, notify_record_type: 'Member' },
+              subscribe_criteria: {
+                reg_event_type: event,
+                filter: { type: 'UIN', value: 'TEST-001' },
+                notify_record_type: 'Member',
+              },
             },
           ],
         },
@@ -328,7 +363,13 @@ describe('upstream-2024 and compliance-suite variants are accepted', () => {
       header: cb('notify'),
       message: {
         transaction_id: 't-2',
-        notify_event: [{ reference_id: 'r-1', timestamp: T0, data: { reg_event_type: 'LiveBirth', response_entity: 'Member', reg_records: RECORDS.crvs } }],
+        notify_event: [
+          {
+            reference_id: 'r-1',
+            timestamp: T0,
+            data: { reg_event_type: 'LiveBirth', response_entity: 'Member', reg_records: RECORDS.crvs },
+          },
+        ],
       },
     };
     expect(verdict(at('crvs', 'registry/notify'), notify)).toBe('ok');
@@ -347,7 +388,10 @@ describe('upstream-2024 and compliance-suite variants are accepted', () => {
             reference_id: 'r-1',
             timestamp: T0,
             status: 'succ',
-            data: { version: '1.0.0', reg_records: { ...RECORDS.ibr, enrolment_date: '2023-02-01', enrolment_status: 'Active' } },
+            data: {
+              version: '1.0.0',
+              reg_records: { ...RECORDS.ibr, enrolment_date: '2023-02-01', enrolment_status: 'Active' },
+            },
           },
         ],
       },
@@ -361,8 +405,11 @@ describe('upstream-2024 and compliance-suite variants are accepted', () => {
     const pending = { header: { ...header('on-search'), status: 'succ' } };
     expect(verdict(at('social', 'registry/on-search'), pending)).toBe('message is required');
     // on-subscribe accepts MsgHeader (spec) or MsgCallbackHeader (FR [C]).
-    const onSubscribe = (h: Json) => ({ header: h, message: { transaction_id: 't', correlation_id: 'c', subscribe_response: [] } });
-    const { sender_id: _s, total_count: _t, ...callbackOnly } = { ...header('on-subscribe'), status: 'succ' };
+    const onSubscribe = (h: Json) => ({
+      header: h,
+      message: { transaction_id: 't', correlation_id: 'c', subscribe_response: [] },
+    });
+    const { sender_id: _s, total_count: _t, ...callbackOnly }: Json = { ...header('on-subscribe'), status: 'succ' };
     expect(verdict(at('fr', 'registry/on-subscribe'), onSubscribe(header('on-subscribe')))).toBe('ok');
     expect(verdict(at('fr', 'registry/on-subscribe'), onSubscribe(callbackOnly))).toBe('ok');
   });
@@ -373,14 +420,20 @@ describe('upstream-2024 and compliance-suite variants are accepted', () => {
     }
     const body = searchBody({ x_custom: 1 }, { x_item: true });
     (body.header as Json).x_gateway = 'gw-1';
-    (body as Json).x_top = {};
+    body.x_top = {};
     expect(verdict(search, body)).toBe('ok');
   });
 
   it('an encrypted message is checked for the EncryptedMessage shape only', () => {
     const body = {
       header: header('search', { is_msg_encrypted: true }),
-      message: { header: { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'k1' }, ciphertext: 'c', encrypted_key: 'k', tag: 't', iv: 'i' },
+      message: {
+        header: { alg: 'RSA-OAEP-256', enc: 'A256GCM', kid: 'k1' },
+        ciphertext: 'c',
+        encrypted_key: 'k',
+        tag: 't',
+        iv: 'i',
+      },
     };
     const result = validateRequest(search, body);
     expect(result.ok && result.encrypted).toBe(true);
@@ -394,8 +447,16 @@ describe('requests that must be rejected, with a readable reason', () => {
     ['not an object', 'hello', 'the body must be object'],
     ['missing header', { message: searchBody().message }, 'header is required'],
     ['missing message', { header: header('search') }, 'message is required'],
-    ['missing message_id', { ...searchBody(), header: { ...header('search'), message_id: undefined } }, 'header.message_id is required'],
-    ['total_count as a string', { ...searchBody(), header: header('search', { total_count: '1' }) }, 'header.total_count must be integer'],
+    [
+      'missing message_id',
+      { ...searchBody(), header: { ...header('search'), message_id: undefined } },
+      'header.message_id is required',
+    ],
+    [
+      'total_count as a string',
+      { ...searchBody(), header: header('search', { total_count: '1' }) },
+      'header.total_count must be integer',
+    ],
     [
       'message_ts without a time zone',
       { ...searchBody(), header: header('search', { message_ts: '2025-01-01T10:00:00' }) },
@@ -422,8 +483,16 @@ describe('requests that must be rejected, with a readable reason', () => {
       searchBody({ pagination: { page_size: 10, page_number: 0 } }),
       'message.search_request[0].search_criteria.pagination.page_number must be >= 1',
     ],
-    ['page_size 2.5', searchBody({ pagination: { page_size: 2.5 } }), 'message.search_request[0].search_criteria.pagination.page_size must be integer'],
-    ['item-level page_size 0', searchBody({}, { pagination: { page_size: 0 } }), 'message.search_request[0].pagination.page_size must be >= 1'],
+    [
+      'page_size 2.5',
+      searchBody({ pagination: { page_size: 2.5 } }),
+      'message.search_request[0].search_criteria.pagination.page_size must be integer',
+    ],
+    [
+      'item-level page_size 0',
+      searchBody({}, { pagination: { page_size: 0 } }),
+      'message.search_request[0].pagination.page_size must be >= 1',
+    ],
     [
       'unknown query_type',
       searchBody({ query_type: 'sql' }),
@@ -445,15 +514,31 @@ describe('requests that must be rejected, with a readable reason', () => {
       searchBody({ query_type: 'predicate', query: { type: 'UIN', value: 'x' } }),
       'message.search_request[0].search_criteria.query must be array',
     ],
-    ['empty predicate list', searchBody({ query_type: 'predicate', query: [] }), 'message.search_request[0].search_criteria.query must NOT have fewer than 1 items'],
+    [
+      'empty predicate list',
+      searchBody({ query_type: 'predicate', query: [] }),
+      'message.search_request[0].search_criteria.query must NOT have fewer than 1 items',
+    ],
     [
       'predicate without attribute_value',
       searchBody({ query_type: 'predicate', query: [{ expression1: { attribute_name: 'age', operator: 'lt' } }] }),
       'message.search_request[0].search_criteria.query[0].expression1.attribute_value is required',
     ],
-    ['locale en', searchBody({}, { locale: 'en' }), 'message.search_request[0].locale must be a 3-letter lower-case ISO 639-3 code (e.g. eng)'],
-    ['timestamp not a date-time', searchBody({}, { timestamp: '01.02.2025' }), 'message.search_request[0].timestamp must be an ISO 8601 date-time with a time zone (e.g. 2025-01-01T10:00:00Z)'],
-    ['consent as a string (samples)', searchBody({ consent: '' }), 'message.search_request[0].search_criteria.consent must be object'],
+    [
+      'locale en',
+      searchBody({}, { locale: 'en' }),
+      'message.search_request[0].locale must be a 3-letter lower-case ISO 639-3 code (e.g. eng)',
+    ],
+    [
+      'timestamp not a date-time',
+      searchBody({}, { timestamp: '01.02.2025' }),
+      'message.search_request[0].timestamp must be an ISO 8601 date-time with a time zone (e.g. 2025-01-01T10:00:00Z)',
+    ],
+    [
+      'consent as a string (samples)',
+      searchBody({ consent: '' }),
+      'message.search_request[0].search_criteria.consent must be object',
+    ],
     ['signature as a number', { ...searchBody(), signature: 42 }, 'signature must be string or null'],
   ];
 
@@ -466,16 +551,38 @@ describe('requests that must be rejected, with a readable reason', () => {
       header: header('txn-status'),
       message: {
         transaction_id: 't',
-        txnstatus_request: { reference_id: 'r', txn_type: 'search', attribute_type: attributeType, attribute_value: attributeValue },
+        txnstatus_request: {
+          reference_id: 'r',
+          txn_type: 'search',
+          attribute_type: attributeType,
+          attribute_value: attributeValue,
+        },
       },
     });
     const txn = at('crvs', 'registry/sync/txn/status');
     expect(verdict(txn, body('transaction_id', 't-1'))).toBe('ok');
     expect(verdict(txn, body('subscription_code_list', ['s-1']))).toBe('ok');
-    expect(verdict(txn, body('transaction_id', ['t-1']))).toBe('message.txnstatus_request.attribute_value must be string');
-    expect(verdict(txn, body('reference_id_list', 'r-1'))).toBe('message.txnstatus_request.attribute_value must be array');
+    expect(verdict(txn, body('transaction_id', ['t-1']))).toBe(
+      'message.txnstatus_request.attribute_value must be string',
+    );
+    expect(verdict(txn, body('reference_id_list', 'r-1'))).toBe(
+      'message.txnstatus_request.attribute_value must be array',
+    );
     expect(verdict(txn, body('transaction_id', 42))).toBe('message.txnstatus_request.attribute_value must be string');
-    expect(verdict(txn, { ...body('transaction_id', 't'), message: { transaction_id: 't', txnstatus_request: { reference_id: 'r', txn_type: 'verify', attribute_type: 'transaction_id', attribute_value: 't' } } })).toBe(
+    expect(
+      verdict(txn, {
+        ...body('transaction_id', 't'),
+        message: {
+          transaction_id: 't',
+          txnstatus_request: {
+            reference_id: 'r',
+            txn_type: 'verify',
+            attribute_type: 'transaction_id',
+            attribute_value: 't',
+          },
+        },
+      }),
+    ).toBe(
       'message.txnstatus_request.txn_type must be one of: search, subscribe, unsubscribe, receipt, subscibe, on-search, on-subscribe, on-unsubscribe',
     );
   });
@@ -485,15 +592,26 @@ describe('requests that must be rejected, with a readable reason', () => {
     expect(verdict(at('social', 'registry/unsubscribe'), unsubscribe)).toBe('message.subscription_codes is required');
     const subscribe = (criteria: Json) => ({
       header: header('subscribe'),
-      message: { transaction_id: 't', subscribe_request: [{ reference_id: 'r', timestamp: T0, subscribe_criteria: criteria }] },
+      message: {
+        transaction_id: 't',
+        subscribe_request: [{ reference_id: 'r', timestamp: T0, subscribe_criteria: criteria }],
+      },
     });
-    expect(verdict(at('social', 'registry/subscribe'), subscribe({ filter: { type: 'UIN', value: '1' }, notify_record_type: 'Member' }))).toBe(
-      'message.subscribe_request[0].subscribe_criteria.reg_event_type is required',
-    );
     expect(
       verdict(
         at('social', 'registry/subscribe'),
-        subscribe({ reg_event_type: 'REGISTER', filter_type: 'predicate', filter: { type: 'UIN', value: '1' }, notify_record_type: 'Member' }),
+        subscribe({ filter: { type: 'UIN', value: '1' }, notify_record_type: 'Member' }),
+      ),
+    ).toBe('message.subscribe_request[0].subscribe_criteria.reg_event_type is required');
+    expect(
+      verdict(
+        at('social', 'registry/subscribe'),
+        subscribe({
+          reg_event_type: 'REGISTER',
+          filter_type: 'predicate',
+          filter: { type: 'UIN', value: '1' },
+          notify_record_type: 'Member',
+        }),
       ),
     ).toBe('message.subscribe_request[0].subscribe_criteria.filter must be array');
   });
@@ -501,13 +619,21 @@ describe('requests that must be rejected, with a readable reason', () => {
   it('verify: only idtype-value, at least one claim', () => {
     const body = (criteria: Json) => ({
       header: header('verify'),
-      message: { transaction_id: 't', verify_request: [{ reference_id: 'r', timestamp: T0, verify_criteria: criteria }] },
+      message: {
+        transaction_id: 't',
+        verify_request: [{ reference_id: 'r', timestamp: T0, verify_criteria: criteria }],
+      },
     });
     const verify = at('fr', 'registry/sync/verify');
-    expect(verdict(verify, body({ query_type: 'idtype-value', query: { type: 'FARMER_ID', value: 'F-1' }, claims: { farm_size: 2.5 } }))).toBe('ok');
-    expect(verdict(verify, body({ query_type: 'idtype-value', query: { type: 'FARMER_ID', value: 'F-1' }, claims: {} }))).toBe(
-      'message.verify_request[0].verify_criteria.claims must NOT have fewer than 1 properties',
-    );
+    expect(
+      verdict(
+        verify,
+        body({ query_type: 'idtype-value', query: { type: 'FARMER_ID', value: 'F-1' }, claims: { farm_size: 2.5 } }),
+      ),
+    ).toBe('ok');
+    expect(
+      verdict(verify, body({ query_type: 'idtype-value', query: { type: 'FARMER_ID', value: 'F-1' }, claims: {} })),
+    ).toBe('message.verify_request[0].verify_criteria.claims must NOT have fewer than 1 properties');
     expect(verdict(verify, body({ query_type: 'expression', query: { type: 'x', value: {} }, claims: { a: 1 } }))).toBe(
       'message.verify_request[0].verify_criteria.query_type must be "idtype-value"',
     );
@@ -530,6 +656,12 @@ describe('every endpoint validator compiles', () => {
 
   it('records stay open objects', () => {
     const record: JsonObject = RECORDS.social;
-    expect(validators.schema('SearchResponse')({ transaction_id: 't', correlation_id: 'c', search_response: [{ reference_id: 'r', timestamp: T0, status: 'succ', data: { reg_records: [record] } }] })).toBe(true);
+    expect(
+      validators.schema('SearchResponse')({
+        transaction_id: 't',
+        correlation_id: 'c',
+        search_response: [{ reference_id: 'r', timestamp: T0, status: 'succ', data: { reg_records: [record] } }],
+      }),
+    ).toBe(true);
   });
 });

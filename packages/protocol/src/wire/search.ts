@@ -48,7 +48,7 @@ const criteriaBase = {
 };
 
 // Only for the static type: the discriminated union the runtime schema below enforces.
-const criteriaUnion = Type.Union([
+const _criteriaUnion = Type.Union([
   Type.Object({ ...criteriaBase, query_type: Type.Literal('idtype-value'), query: IdTypeValueQuery }),
   Type.Object({ ...criteriaBase, query_type: Type.Literal('expression'), query: ExpressionQuery }),
   Type.Object({ ...criteriaBase, query_type: Type.Literal('predicate'), query: PredicateQuery }),
@@ -56,7 +56,7 @@ const criteriaUnion = Type.Union([
 ]);
 
 /** `search_criteria`: a discriminated union on `query_type`. */
-export type SearchCriteria = Static<typeof criteriaUnion>;
+export type SearchCriteria = Static<typeof _criteriaUnion>;
 export const SearchCriteria = Type.Unsafe<SearchCriteria>(
   Type.Object(
     { ...criteriaBase, query_type: QueryTypeSchema, query: Type.Unsafe({ type: ['object', 'array'] }) },

@@ -38,7 +38,12 @@ export function normalizeTxnType(value: TxnTypeIn): TxnType {
 }
 
 /** `attribute_type`: what `attribute_value` names. */
-export const TXN_ATTRIBUTE_TYPES = ['transaction_id', 'reference_id_list', 'correlation_id', 'subscription_code_list'] as const;
+export const TXN_ATTRIBUTE_TYPES = [
+  'transaction_id',
+  'reference_id_list',
+  'correlation_id',
+  'subscription_code_list',
+] as const;
 export type TxnAttributeType = (typeof TXN_ATTRIBUTE_TYPES)[number];
 
 const attributeValues = {
@@ -55,7 +60,7 @@ const txnRequestBase = {
 };
 
 // Only for the static type: the union the runtime schema enforces with if/then.
-const txnRequestUnion = Type.Union([
+const _txnRequestUnion = Type.Union([
   Type.Object({
     ...txnRequestBase,
     attribute_type: StringEnum(['transaction_id', 'correlation_id'] as const),
@@ -72,7 +77,7 @@ const txnRequestUnion = Type.Union([
  * `txnstatus_request`: `attribute_value` is a string for `transaction_id`/`correlation_id` and a
  * list for `reference_id_list`/`subscription_code_list` (the [C] `anyOf` does not tie them).
  */
-export type TxnStatusRequestBody = Static<typeof txnRequestUnion>;
+export type TxnStatusRequestBody = Static<typeof _txnRequestUnion>;
 export const TxnStatusRequestBody = Type.Unsafe<TxnStatusRequestBody>(
   Type.Object(
     {
@@ -110,15 +115,18 @@ const txnStatusShapes: Record<TxnTypeIn, TSchema> = {
 };
 
 // Only for the static type.
-const txnResponseUnion = Type.Union([
+const _txnResponseUnion = Type.Union([
   Type.Object({ txn_type: StringEnum(['search', 'on-search'] as const), txn_status: AnySearchResponse }),
-  Type.Object({ txn_type: StringEnum(['subscribe', 'subscibe', 'on-subscribe'] as const), txn_status: SubscribeResponse }),
+  Type.Object({
+    txn_type: StringEnum(['subscribe', 'subscibe', 'on-subscribe'] as const),
+    txn_status: SubscribeResponse,
+  }),
   Type.Object({ txn_type: StringEnum(['unsubscribe', 'on-unsubscribe'] as const), txn_status: UnsubscribeResponse }),
   Type.Object({ txn_type: Type.Literal('receipt'), txn_status: TxnReceipt }),
 ]);
 
 /** `txnstatus_response`: `txn_status` is the original response object of the `txn_type`. */
-export type TxnStatusResponseBody = Static<typeof txnResponseUnion>;
+export type TxnStatusResponseBody = Static<typeof _txnResponseUnion>;
 export const TxnStatusResponseBody = Type.Unsafe<TxnStatusResponseBody>(
   Type.Object({ txn_type: TxnTypeIn, txn_status: JsonObject }, discriminate('txn_type', 'txn_status', txnStatusShapes)),
 );

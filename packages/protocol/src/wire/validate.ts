@@ -26,7 +26,8 @@ export const WIRE_AJV_OPTIONS = {
 type FormatsPlugin = (ajv: Ajv) => Ajv;
 // ajv-formats is CommonJS with `exports.default`; under NodeNext its default import is the module.
 const addFormats: FormatsPlugin =
-  ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin));
+  (addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
+  (addFormatsModule as unknown as FormatsPlugin);
 
 /** A new Ajv instance with the wire options and the standard formats (`date-time`, `uri`, …). */
 export function createWireAjv(options: Options = {}): Ajv {
@@ -93,7 +94,10 @@ function requestEnvelopeSchema(endpoint: WireEndpoint): object {
   ];
   if (endpoint.messageRequired === 'unless-rjct') {
     allOf.push({
-      if: { required: ['header'], properties: { header: { required: ['status'], properties: { status: { const: 'rjct' } } } } },
+      if: {
+        required: ['header'],
+        properties: { header: { required: ['status'], properties: { status: { const: 'rjct' } } } },
+      },
       else: { required: ['message'] },
     });
   }

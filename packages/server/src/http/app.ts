@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { DciError, endpointFor, ErrorCode, validateRequest, type Action } from '@opendci/protocol';
+import { compileValidators, DciError, endpointFor, ErrorCode, validateRequest, type Action } from '@opendci/protocol';
 import { AuditTrail } from '../audit/audit.js';
 import type { Config } from '../config.js';
 import { isMigrated } from '../db/migrate.js';
@@ -117,6 +117,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     rateLimit: (senderId, perMinute) => limiter.take(senderId, perMinute),
   };
   registerDciAudit(app, deps);
+  // Compiled once, at start: the first request must not pay for it.
+  compileValidators();
 
   // The minimal sync search of the default domain: idtype-value on identifiers.
   const reader = new RegistryReader(db);

@@ -125,7 +125,8 @@ describeBackends('DCI request pipeline', (ctx) => {
     await app.senders.add({ id: 'limited', clientSecret: 's3cret', operations: 'subscribe', signaturePolicy: 'optional' });
     await app.senders.add({ id: 'crvs-only', clientSecret: 's3cret', domains: 'crvs', signaturePolicy: 'optional' });
     await app.senders.add({ id: 'to-disable', clientSecret: 's3cret', signaturePolicy: 'optional' });
-    for (const id of ['test-client', 'optional-client', 'limited', 'crvs-only', 'to-disable']) tokens[id] = await token(id);
+    await app.senders.add({ id: 'slow', clientSecret: 's3cret', signaturePolicy: 'optional', rateLimitPerMinute: 2 });
+    for (const id of ['test-client', 'optional-client', 'limited', 'crvs-only', 'to-disable', 'slow']) tokens[id] = await token(id);
   }, 60_000);
   afterAll(async () => {
     await app?.close();
@@ -225,6 +226,13 @@ describeBackends('DCI request pipeline', (ctx) => {
     expectError(await post(JSON.stringify(body()), { contentType: 'text/plain' }), 415, 'err.request.bad');
     const res = await app.inject({ method: 'POST', url: '/registry/sync/nothing', payload: {} });
     expectError(res as never, 404, 'err.request.not_found');
+  });
+
+  it('429 with Retry-After once a sender passes its rate limit', async () => {
+    for (let i = 0; i < 2; i++) expect((await post(body({ senderId: 'slow', sign: 'none' }), { token: tokens.slow })).statusCode).toBe(200);
+    const res = await post(body({ senderId: 'slow', sign: 'none' }), { token: tokens.slow });
+    expectError(res, 429, 'err.request.too_many_requests');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
 
   it('records every request in the audit trail, with personal fields redacted', async () => {

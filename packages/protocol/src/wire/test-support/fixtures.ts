@@ -35,7 +35,11 @@ export const EVENT_TYPES: Record<DciDomain, string> = {
   fr: 'REGISTER',
 };
 
-const identifier = (type: string, value: string) => ({ '@type': 'Identifier', identifier_type: type, identifier_value: value });
+const identifier = (type: string, value: string) => ({
+  '@type': 'Identifier',
+  identifier_type: type,
+  identifier_value: value,
+});
 
 const person: JsonObject = {
   '@type': 'Person',

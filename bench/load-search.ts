@@ -5,7 +5,12 @@
  */
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { requestHeader, searchRequestMessage, signMessage, type SearchCriteria } from '../packages/protocol/src/index.js';
+import {
+  requestHeader,
+  searchRequestMessage,
+  signMessage,
+  type SearchCriteria,
+} from '../packages/protocol/src/index.js';
 
 const url = process.env.LOAD_URL!;
 const token = process.env.LOAD_TOKEN!;
@@ -20,7 +25,12 @@ const connections = Number(process.env.LOAD_CONNECTIONS ?? 16);
 let n = 0;
 function body(): string {
   const value = values[n++ % values.length]!;
-  const criteria = { version: '1.0.0', reg_record_type: 'Member', query_type: 'idtype-value', query: { type: 'UIN', value } } as SearchCriteria;
+  const criteria = {
+    version: '1.0.0',
+    reg_record_type: 'Member',
+    query_type: 'idtype-value',
+    query: { type: 'UIN', value },
+  } as SearchCriteria;
   const message = searchRequestMessage({ items: [{ criteria }] });
   const header = requestHeader({ action: 'search', senderId, totalCount: 1, messageId: randomUUID() });
   const envelope = { header, message };

@@ -17,9 +17,15 @@ import {
   searchRequestMessage,
   signMessage,
   verifyMessage,
-  type SearchCriteria,
 } from '../packages/protocol/src/index.js';
-import { buildApp, importRows, generatedRows, loadConfig, openDatabase, migrateToLatest } from '../packages/server/src/index.js';
+import {
+  buildApp,
+  importRows,
+  generatedRows,
+  loadConfig,
+  openDatabase,
+  migrateToLatest,
+} from '../packages/server/src/index.js';
 import { machine, writeSection } from './lib.js';
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -32,24 +38,32 @@ function envelope() {
       version: '1.0.0',
       reg_type: 'ns:org:RegistryType:Social',
       reg_record_type: 'Member',
-      query_type: 'idtype-value',
+      query_type: 'idtype-value' as const,
       query: { type: 'UIN', value: `10000000${i}` },
       sort: [{ attribute_name: 'registration_date', sort_order: 'desc' }],
       pagination: { page_size: 10, page_number: 1 },
-    } as SearchCriteria,
+    },
   }));
   const message = searchRequestMessage({ transactionId: 'bench-txn', items });
-  const header = requestHeader({ action: 'search', senderId: 'bench-client', totalCount: 3, receiverId: 'opendci', senderUri: 'https://spmis.example.org/registry/on-search' });
+  const header = requestHeader({
+    action: 'search',
+    senderId: 'bench-client',
+    totalCount: 3,
+    receiverId: 'opendci',
+    senderUri: 'https://spmis.example.org/registry/on-search',
+  });
   return { header, message };
 }
 
 function micro(algorithm: 'ed25519' | 'rsa-sha256') {
-  const { privateKey, publicKey } = algorithm === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } =
+    algorithm === 'ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = jwkThumbprint(publicKey);
   const env = envelope();
   const size = JSON.stringify(env).length;
   const options = { senderId: 'bench-client', kid, privateKey };
-  for (let i = 0; i < 200; i++) verifyMessage({ ...env, signature: signMessage(env, options) }, { resolveKey: () => publicKey });
+  for (let i = 0; i < 200; i++)
+    verifyMessage({ ...env, signature: signMessage(env, options) }, { resolveKey: () => publicKey });
   const runs = algorithm === 'ed25519' ? 5000 : 1000;
   let t = process.hrtime.bigint();
   let signature = '';
@@ -72,18 +86,27 @@ interface Load {
 
 function load(env: Record<string, string>): Promise<Load> {
   return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', '1', process.execPath, '--import', 'tsx', fileURLToPath(new URL('./load-search.ts', import.meta.url))], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      'taskset',
+      ['-c', '1', process.execPath, '--import', 'tsx', fileURLToPath(new URL('./load-search.ts', import.meta.url))],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load generator exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load generator exited ${code}`)),
+    );
   });
 }
 
 const results = [micro('ed25519'), micro('rsa-sha256')];
-for (const r of results) console.log(`${r.algorithm}: ${r.size} B envelope, sign ${r.signUs.toFixed(0)} µs, verify ${r.verifyUs.toFixed(0)} µs`);
+for (const r of results)
+  console.log(
+    `${r.algorithm}: ${r.size} B envelope, sign ${r.signUs.toFixed(0)} µs, verify ${r.verifyUs.toFixed(0)} µs`,
+  );
 
 // --- the sync call ---------------------------------------------------------------------------
 const name = 'opendci_bench_signing';
@@ -101,18 +124,35 @@ const values = (
   await database.db.selectFrom('identifier').select('id_value').where('id_type', '=', 'UIN').limit(2000).execute()
 ).map((r) => r.id_value);
 
-const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: url.toString(), PORT: '0', DCI_AUDIT_PAYLOADS: 'redacted' });
+const config = loadConfig({
+  LOG_LEVEL: 'silent',
+  DATABASE_URL: url.toString(),
+  PORT: '0',
+  DCI_AUDIT_PAYLOADS: 'redacted',
+});
 const app = await buildApp(config, { database, logger: false });
 const keys = generateKeyPairSync('ed25519');
 const kid = jwkThumbprint(keys.publicKey);
-await app.senders.add({ id: 'bench-signed', clientSecret: 'bench-secret', keys: [{ pem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() }] });
+await app.senders.add({
+  id: 'bench-signed',
+  clientSecret: 'bench-secret',
+  keys: [{ pem: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() }],
+});
 await app.senders.add({ id: 'bench-unsigned', clientSecret: 'bench-secret', signaturePolicy: 'optional' });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address() as { port: number };
 const base = `http://127.0.0.1:${address.port}`;
-const token = async (id: string) => (await app.tokens.issue({ clientId: id, clientSecret: 'bench-secret', grantType: 'client_credentials' })).access_token;
-const common = { LOAD_URL: `${base}/registry/sync/search`, LOAD_VALUES: values.join(','), LOAD_DURATION: String(DURATION), LOAD_CONNECTIONS: '16' };
-const runUnsigned = async () => load({ ...common, LOAD_TOKEN: await token('bench-unsigned'), LOAD_SENDER: 'bench-unsigned', LOAD_SIGNED: '0' });
+const token = async (id: string) =>
+  (await app.tokens.issue({ clientId: id, clientSecret: 'bench-secret', grantType: 'client_credentials' }))
+    .access_token;
+const common = {
+  LOAD_URL: `${base}/registry/sync/search`,
+  LOAD_VALUES: values.join(','),
+  LOAD_DURATION: String(DURATION),
+  LOAD_CONNECTIONS: '16',
+};
+const runUnsigned = async () =>
+  load({ ...common, LOAD_TOKEN: await token('bench-unsigned'), LOAD_SENDER: 'bench-unsigned', LOAD_SIGNED: '0' });
 const runSigned = async () =>
   load({
     ...common,
@@ -123,7 +163,13 @@ const runSigned = async () =>
     LOAD_PRIVATE_KEY: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   });
 // Warm-up, then the two kinds alternated twice (ABBA) so that neither profits from running later.
-await load({ ...common, LOAD_DURATION: '5', LOAD_TOKEN: await token('bench-unsigned'), LOAD_SENDER: 'bench-unsigned', LOAD_SIGNED: '0' });
+await load({
+  ...common,
+  LOAD_DURATION: '5',
+  LOAD_TOKEN: await token('bench-unsigned'),
+  LOAD_SENDER: 'bench-unsigned',
+  LOAD_SIGNED: '0',
+});
 const runs: Load[][] = [[], []];
 runs[0]!.push(await runUnsigned());
 runs[1]!.push(await runSigned());

@@ -152,10 +152,19 @@ export function loadConfig(env: Env = process.env): Config {
   const clockSkewSeconds = parseInteger(env.DCI_CLOCK_SKEW_SECONDS, 'DCI_CLOCK_SKEW_SECONDS', problems, 300, 1, 86_400);
   const defaultPageSize = parseInteger(env.DCI_DEFAULT_PAGE_SIZE, 'DCI_DEFAULT_PAGE_SIZE', problems, 10, 1, 10_000);
   const maxPageSize = parseInteger(env.DCI_MAX_PAGE_SIZE, 'DCI_MAX_PAGE_SIZE', problems, 100, 1, 10_000);
-  const tokenRequestsPerMinute = parseInteger(env.DCI_TOKEN_RATE_LIMIT, 'DCI_TOKEN_RATE_LIMIT', problems, 120, 1, 1_000_000);
+  const tokenRequestsPerMinute = parseInteger(
+    env.DCI_TOKEN_RATE_LIMIT,
+    'DCI_TOKEN_RATE_LIMIT',
+    problems,
+    120,
+    1,
+    1_000_000,
+  );
   const auditPayloads = (env.DCI_AUDIT_PAYLOADS?.trim() || 'redacted') as Config['auditPayloads'];
-  if (!['full', 'redacted', 'none'].includes(auditPayloads)) problems.push('DCI_AUDIT_PAYLOADS must be full, redacted or none');
-  const auditRedactFields = env.DCI_AUDIT_REDACT_FIELDS === undefined ? [...DEFAULT_REDACTED_FIELDS] : list(env.DCI_AUDIT_REDACT_FIELDS);
+  if (!['full', 'redacted', 'none'].includes(auditPayloads))
+    problems.push('DCI_AUDIT_PAYLOADS must be full, redacted or none');
+  const auditRedactFields =
+    env.DCI_AUDIT_REDACT_FIELDS === undefined ? [...DEFAULT_REDACTED_FIELDS] : list(env.DCI_AUDIT_REDACT_FIELDS);
 
   if (problems.length) throw new ConfigError(problems);
   return {

@@ -86,8 +86,12 @@ export async function serve(config: Config, options: ServeOptions = {}): Promise
   print(`  keys       ${local}/.well-known/jwks.json`);
   if (demoSecret) {
     print('');
-    print(`  demo client: client_id=${DEMO_CLIENT_ID} client_secret=${demoSecret} (signatures optional; new secret at every --demo start)`);
-    print(`  curl -s -d grant_type=client_credentials -d client_id=${DEMO_CLIENT_ID} -d client_secret=${demoSecret} ${local}/oauth2/client/token`);
+    print(
+      `  demo client: client_id=${DEMO_CLIENT_ID} client_secret=${demoSecret} (signatures optional; new secret at every --demo start)`,
+    );
+    print(
+      `  curl -s -d grant_type=client_credentials -d client_id=${DEMO_CLIENT_ID} -d client_secret=${demoSecret} ${local}/oauth2/client/token`,
+    );
   }
   print('');
   return app;

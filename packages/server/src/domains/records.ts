@@ -72,7 +72,9 @@ export function toPerson(row: PersonRow, ids: readonly IdentifierRow[]): DciReco
     sex: row.sex,
     birth_date: row.birth_date,
     death_date: row.death_date,
-    address: row.address ? [compact({ ...row.address, sub_region_code: row.address.sub_region_code ?? row.area_code })] : undefined,
+    address: row.address
+      ? [compact({ ...row.address, sub_region_code: row.address.sub_region_code ?? row.area_code })]
+      : undefined,
     phone_number: row.phones,
     email: row.emails,
     registration_date: row.registration_date,

@@ -98,12 +98,18 @@ export function checkShape(
     throw bad(`header.action "${String(header.action)}" is wrong for this endpoint (expected "${expected.action}")`);
   }
   if (typeof header.version === 'string' && !settings.versions.includes(header.version)) {
-    throw new DciError(ErrorCode.VersionNotSupported, `header.version ${header.version} is not supported (${settings.versions.join(', ')})`);
+    throw new DciError(
+      ErrorCode.VersionNotSupported,
+      `header.version ${header.version} is not supported (${settings.versions.join(', ')})`,
+    );
   }
   if (settings.receiverIds) {
     const receiver = header.receiver_id;
     if (typeof receiver !== 'string' || !settings.receiverIds.includes(receiver)) {
-      throw new DciError(ErrorCode.ReceiverIdInvalid, `header.receiver_id ${JSON.stringify(receiver ?? null)} is not this server`);
+      throw new DciError(
+        ErrorCode.ReceiverIdInvalid,
+        `header.receiver_id ${JSON.stringify(receiver ?? null)} is not this server`,
+      );
     }
   }
   return body as unknown as Envelope;
@@ -121,7 +127,8 @@ export async function checkSignature(
     if (caller.sender.signaturePolicy === 'optional') return undefined;
     throw new DciError(ErrorCode.SignatureMissing, 'this sender must sign its messages (body "signature")');
   }
-  if (typeof envelope.signature !== 'string') throw new DciError(ErrorCode.SignatureInvalid, 'signature must be a string');
+  if (typeof envelope.signature !== 'string')
+    throw new DciError(ErrorCode.SignatureInvalid, 'signature must be a string');
   const senderId = caller.sender.id;
   return verifyMessage(
     { signature: envelope.signature, header: envelope.header, message: envelope.message },

@@ -3,7 +3,13 @@
  * Each `search_request` item is answered on its own: a bad item is a `rjct` result, never an
  * exception; no hits is `succ` with empty `reg_records`.
  */
-import { searchResponseItem, searchResponseMessage, type SearchResponseItemOf, type SearchResponseOf, type SearchStatusReasonCode } from '@opendci/protocol';
+import {
+  searchResponseItem,
+  searchResponseMessage,
+  type SearchResponseItemOf,
+  type SearchResponseOf,
+  type SearchStatusReasonCode,
+} from '@opendci/protocol';
 import type { Domain } from '../config.js';
 import { cutFields, type DciRecord } from '../domains/records.js';
 import type { FoundRecord } from '../registry/reader.js';
@@ -50,26 +56,44 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function pagination(item: Item, criteria: Item, settings: SearchSettings) {
-  const given = (isObject(criteria.pagination) ? criteria.pagination : isObject(item.pagination) ? item.pagination : {}) as Item;
+  const given = (
+    isObject(criteria.pagination) ? criteria.pagination : isObject(item.pagination) ? item.pagination : {}
+  ) as Item;
   const size = typeof given.page_size === 'number' ? given.page_size : settings.defaultPageSize;
   const number = typeof given.page_number === 'number' ? given.page_number : 1;
   return { page_size: Math.min(size, settings.maxPageSize), page_number: number };
 }
 
-async function answer(item: Item, caller: Caller, ports: SearchPorts, settings: SearchSettings): Promise<SearchResponseItemOf<DciRecord[]>> {
+async function answer(
+  item: Item,
+  caller: Caller,
+  ports: SearchPorts,
+  settings: SearchSettings,
+): Promise<SearchResponseItemOf<DciRecord[]>> {
   const criteria = item.search_criteria as Item;
   const page = pagination(item, criteria, settings);
   if (criteria.query_type !== 'idtype-value') {
-    throw new ItemRejection('rjct.search_criteria.invalid', `query_type ${String(criteria.query_type)} is not supported`);
+    throw new ItemRejection(
+      'rjct.search_criteria.invalid',
+      `query_type ${String(criteria.query_type)} is not supported`,
+    );
   }
   const query = criteria.query;
-  if (!isObject(query) || typeof query.type !== 'string' || (typeof query.value !== 'string' && typeof query.value !== 'number')) {
+  if (
+    !isObject(query) ||
+    typeof query.type !== 'string' ||
+    (typeof query.value !== 'string' && typeof query.value !== 'number')
+  ) {
     throw new ItemRejection('rjct.search_criteria.invalid', 'an idtype-value query needs {type, value}');
   }
   const found = await ports.findByIdentifier(query.type, String(query.value));
   const records: DciRecord[] = found ? [cutFields(found.record, caller.sender.fields)] : [];
   const offset = (page.page_number - 1) * page.page_size;
-  const recordType = found ? (found.kind === 'household' ? 'Group' : 'Member') : ((criteria.reg_record_type as string | undefined) ?? 'Member');
+  const recordType = found
+    ? found.kind === 'household'
+      ? 'Group'
+      : 'Member'
+    : ((criteria.reg_record_type as string | undefined) ?? 'Member');
   return searchResponseItem({
     referenceId: String(item.reference_id),
     records: records.slice(offset, offset + page.page_size),
@@ -92,12 +116,18 @@ export async function search(
   for (const item of message.search_request) {
     const referenceId = String(item.reference_id);
     try {
-      if (seen.has(referenceId)) throw new ItemRejection('rjct.reference_id.duplicate', `reference_id ${referenceId} is used twice in this message`);
+      if (seen.has(referenceId))
+        throw new ItemRejection(
+          'rjct.reference_id.duplicate',
+          `reference_id ${referenceId} is used twice in this message`,
+        );
       seen.add(referenceId);
       items.push(await answer(item, caller, ports, settings));
     } catch (error) {
       if (!(error instanceof ItemRejection)) throw error;
-      items.push(searchResponseItem({ referenceId, status: 'rjct', reasonCode: error.code, reasonMessage: error.message }));
+      items.push(
+        searchResponseItem({ referenceId, status: 'rjct', reasonCode: error.code, reasonMessage: error.message }),
+      );
     }
   }
   const succeeded = items.filter((r) => r.status === 'succ').length;

@@ -28,7 +28,10 @@ describeBackends('http app', (ctx) => {
 
   it('is not ready while a migration is pending', async () => {
     const { db } = ctx.database;
-    await db.deleteFrom('kysely_migration' as never).where('name' as never, '=', LATEST_MIGRATION as never).execute();
+    await db
+      .deleteFrom('kysely_migration' as never)
+      .where('name' as never, '=', LATEST_MIGRATION as never)
+      .execute();
     try {
       const res = await app.inject({ method: 'GET', url: '/ready' });
       expect(res.statusCode).toBe(503);
@@ -36,7 +39,7 @@ describeBackends('http app', (ctx) => {
     } finally {
       await db
         .insertInto('kysely_migration' as never)
-        .values({ name: LATEST_MIGRATION, timestamp: new Date().toISOString() } as never)
+        .values({ name: LATEST_MIGRATION, timestamp: new Date().toISOString() })
         .execute();
     }
   });

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { compileValidators, DciError, endpointFor, ErrorCode, validateRequest, type Action } from '@opendci/protocol';
+import { compileValidators, DciError, endpointFor, ErrorCode, validateRequest } from '@opendci/protocol';
 import { AuditTrail } from '../audit/audit.js';
 import type { Config } from '../config.js';
 import { isMigrated } from '../db/migrate.js';
@@ -72,9 +72,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   queue.on('error', (error: Error) => app.log.error({ err: error }, 'job queue error'));
 
   app.addHook('onClose', async () => {
-    await queue.stop({ graceful: true, close: database.backend === 'postgres', timeout: 10_000 }).catch((error: unknown) => {
-      app.log.warn({ err: error }, 'job queue did not stop cleanly');
-    });
+    await queue
+      .stop({ graceful: true, close: database.backend === 'postgres', timeout: 10_000 })
+      .catch((error: unknown) => {
+        app.log.warn({ err: error }, 'job queue did not stop cleanly');
+      });
     if (ownsDatabase) await database.close();
   });
 
@@ -97,7 +99,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.addHook('onRequest', async (request) => {
     if (request.url.startsWith('/oauth2/')) {
       const wait = limiter.take(`token:${request.ip}`, config.tokenRequestsPerMinute);
-      if (wait > 0) throw new DciError(ErrorCode.RequestTooManyRequests, 'too many token requests', { detail: String(wait) });
+      if (wait > 0)
+        throw new DciError(ErrorCode.RequestTooManyRequests, 'too many token requests', { detail: String(wait) });
     }
   });
   await app.register(securityRoutes, { tokens, serverKeys });
@@ -128,7 +131,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     registerSyncEndpoint(app, deps, domain, {
       path: wire.path,
       action: wire.action,
-      responseAction: wire.response.action as Action,
+      responseAction: wire.response.action,
       operation: wire.operation,
       validate: (body) => {
         const result = validateRequest(wire, body);

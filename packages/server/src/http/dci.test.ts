@@ -18,6 +18,13 @@ import {
 } from '@opendci/protocol';
 import { createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  specAvailable,
+  specCheck,
+  specFile,
+  specUnavailableReason,
+  specValidator,
+} from '../../../protocol/src/test-support/spec.js';
 import { loadConfig } from '../config.js';
 import { importFile } from '../registry/import.js';
 import { describeBackends } from '../test-support/backends.js';
@@ -28,8 +35,12 @@ const otherKeys = generateKeyPairSync('ed25519');
 const kid = jwkThumbprint(keys.publicKey);
 const publicPem = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
-const criteria = (value = '1001'): SearchCriteria =>
-  ({ version: '1.0.0', reg_record_type: 'Member', query_type: 'idtype-value', query: { type: 'UIN', value } }) as SearchCriteria;
+const criteria = (value = '1001'): SearchCriteria => ({
+  version: '1.0.0',
+  reg_record_type: 'Member',
+  query_type: 'idtype-value',
+  query: { type: 'UIN', value },
+});
 
 interface RequestOptions {
   senderId?: string;
@@ -45,7 +56,9 @@ interface RequestOptions {
 
 function body(options: RequestOptions = {}) {
   const senderId = options.senderId ?? 'test-client';
-  const message = searchRequestMessage({ items: options.items ?? [{ referenceId: 'r-1', criteria: criteria() }] }) as unknown as Record<string, unknown>;
+  const message = searchRequestMessage({
+    items: options.items ?? [{ referenceId: 'r-1', criteria: criteria() }],
+  }) as unknown as Record<string, unknown>;
   const header = requestHeader({
     action: (options.action ?? 'search') as 'search',
     senderId,
@@ -83,7 +96,7 @@ describeBackends('DCI request pipeline', (ctx) => {
       payload: { grant_type: 'client_credentials', client_id: clientId, client_secret: secret },
     });
     expect(res.statusCode).toBe(200);
-    return (res.json() as { access_token: string }).access_token;
+    return res.json<{ access_token: string }>().access_token;
   }
 
   const post = (payload: unknown, options: { token?: string | null; url?: string; contentType?: string } = {}) =>
@@ -98,8 +111,11 @@ describeBackends('DCI request pipeline', (ctx) => {
     });
 
   const expectError = (res: Awaited<ReturnType<typeof post>>, status: number, code: string) => {
-    expect({ status: res.statusCode, code: (res.json() as { message?: { error?: { code?: string } } }).message?.error?.code }).toEqual({ status, code });
-    const json = res.json() as { message: Record<string, unknown>; errors: { code: string }[] };
+    expect({
+      status: res.statusCode,
+      code: res.json<{ message?: { error?: { code?: string } } }>().message?.error?.code,
+    }).toEqual({ status, code });
+    const json = res.json<{ message: Record<string, unknown>; errors: { code: string }[] }>();
     expect(json.message.ack_status).toBe('ERR');
     expect(typeof json.message.correlation_id).toBe('string');
     expect(json.errors[0]!.code).toBe(code);
@@ -114,19 +130,41 @@ describeBackends('DCI request pipeline', (ctx) => {
       file,
       [
         { type: 'area', code: 'KL', name: 'Kalima' },
-        { type: 'individual', identifiers: [{ type: 'UIN', value: '1001' }, { type: 'NID', value: 'N-1' }], given_name: 'Amina', surname: 'Otieno', sex: 'female', birth_date: '1984-05-01', area_code: 'KL' },
+        {
+          type: 'individual',
+          identifiers: [
+            { type: 'UIN', value: '1001' },
+            { type: 'NID', value: 'N-1' },
+          ],
+          given_name: 'Amina',
+          surname: 'Otieno',
+          sex: 'female',
+          birth_date: '1984-05-01',
+          area_code: 'KL',
+        },
       ]
         .map((l) => JSON.stringify(l))
         .join('\n'),
     );
     await importFile(ctx.database, file);
     await app.senders.add({ id: 'test-client', clientSecret: 's3cret', keys: [{ pem: publicPem }] });
-    await app.senders.add({ id: 'optional-client', clientSecret: 's3cret', signaturePolicy: 'optional', fields: 'sex,birth_date' });
-    await app.senders.add({ id: 'limited', clientSecret: 's3cret', operations: 'subscribe', signaturePolicy: 'optional' });
+    await app.senders.add({
+      id: 'optional-client',
+      clientSecret: 's3cret',
+      signaturePolicy: 'optional',
+      fields: 'sex,birth_date',
+    });
+    await app.senders.add({
+      id: 'limited',
+      clientSecret: 's3cret',
+      operations: 'subscribe',
+      signaturePolicy: 'optional',
+    });
     await app.senders.add({ id: 'crvs-only', clientSecret: 's3cret', domains: 'crvs', signaturePolicy: 'optional' });
     await app.senders.add({ id: 'to-disable', clientSecret: 's3cret', signaturePolicy: 'optional' });
     await app.senders.add({ id: 'slow', clientSecret: 's3cret', signaturePolicy: 'optional', rateLimitPerMinute: 2 });
-    for (const id of ['test-client', 'optional-client', 'limited', 'crvs-only', 'to-disable', 'slow']) tokens[id] = await token(id);
+    for (const id of ['test-client', 'optional-client', 'limited', 'crvs-only', 'to-disable', 'slow'])
+      tokens[id] = await token(id);
   }, 60_000);
   afterAll(async () => {
     await app?.close();
@@ -135,16 +173,32 @@ describeBackends('DCI request pipeline', (ctx) => {
   it('answers a signed search with a signed on-search that verifies against the JWKS', async () => {
     const res = await post(body());
     expect(res.statusCode).toBe(200);
-    const json = res.json() as { signature: string; header: Record<string, unknown>; message: Record<string, unknown> };
-    expect(json.header).toMatchObject({ action: 'on-search', status: 'succ', sender_id: 'opendci', receiver_id: 'test-client', total_count: 1, completed_count: 1 });
+    const json = res.json<{ signature: string; header: Record<string, unknown>; message: Record<string, unknown> }>();
+    expect(json.header).toMatchObject({
+      action: 'on-search',
+      status: 'succ',
+      sender_id: 'opendci',
+      receiver_id: 'test-client',
+      total_count: 1,
+      completed_count: 1,
+    });
     const item = (json.message.search_response as Record<string, unknown>[])[0]!;
-    expect(item).toMatchObject({ reference_id: 'r-1', status: 'succ', pagination: { page_size: 10, page_number: 1, total_count: 1 } });
+    expect(item).toMatchObject({
+      reference_id: 'r-1',
+      status: 'succ',
+      pagination: { page_size: 10, page_number: 1, total_count: 1 },
+    });
     const record = (item.data as { reg_records: Record<string, unknown>[] }).reg_records[0]!;
     expect(record['@id']).toMatch(/^urn:uuid:[0-9a-f-]{36}$/);
-    expect(record).toMatchObject({ '@type': 'Member', demographic_info: { name: { given_name: 'Amina', surname: 'Otieno' }, sex: 'female', birth_date: '1984-05-01' } });
+    expect(record).toMatchObject({
+      '@type': 'Member',
+      demographic_info: { name: { given_name: 'Amina', surname: 'Otieno' }, sex: 'female', birth_date: '1984-05-01' },
+    });
 
-    const jwks = (await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json() as { keys: { kid: string }[] };
-    const set = createLocalJWKSet(jwks as never);
+    const jwks = (await app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json<{
+      keys: { kid: string }[];
+    }>();
+    const set = createLocalJWKSet(jwks);
     const verified = await verifyMessage(json, {
       resolveKey: async (keyId) => {
         const jwk = jwks.keys.find((k) => k.kid === keyId);
@@ -157,23 +211,45 @@ describeBackends('DCI request pipeline', (ctx) => {
   });
 
   it('answers no hits with succ and empty reg_records, and a duplicate reference_id with rjct', async () => {
-    const res = await post(body({ items: [{ referenceId: 'a', criteria: criteria('nobody') }, { referenceId: 'a', criteria: criteria() }] }));
+    const res = await post(
+      body({
+        items: [
+          { referenceId: 'a', criteria: criteria('nobody') },
+          { referenceId: 'a', criteria: criteria() },
+        ],
+      }),
+    );
     expect(res.statusCode).toBe(200);
-    const items = (res.json() as { message: { search_response: Record<string, unknown>[] } }).message.search_response;
+    const items = res.json<{ message: { search_response: Record<string, unknown>[] } }>().message.search_response;
     expect(items[0]).toMatchObject({ status: 'succ', data: { reg_records: [] }, pagination: { total_count: 0 } });
     expect(items[1]).toMatchObject({ status: 'rjct', status_reason_code: 'rjct.reference_id.duplicate' });
   });
 
   it('cuts records to the fields the sender may see; accepts placeholders under policy optional', async () => {
-    const res = await post(body({ senderId: 'optional-client', sign: 'unsigned' }), { token: tokens['optional-client'] });
+    const res = await post(body({ senderId: 'optional-client', sign: 'unsigned' }), {
+      token: tokens['optional-client'],
+    });
     expect(res.statusCode).toBe(200);
-    const record = (res.json() as { message: { search_response: { data: { reg_records: Record<string, unknown>[] } }[] } }).message.search_response[0]!.data.reg_records[0]!;
+    const record = res.json<{ message: { search_response: { data: { reg_records: Record<string, unknown>[] } }[] } }>()
+      .message.search_response[0]!.data.reg_records[0]!;
     expect(Object.keys(record).sort()).toEqual(['@id', '@type', 'demographic_info']);
-    expect(record.demographic_info).toEqual({ '@id': expect.any(String), '@type': 'Person', sex: 'female', birth_date: '1984-05-01' });
+    expect(record.demographic_info).toEqual({
+      '@id': expect.any(String),
+      '@type': 'Person',
+      sex: 'female',
+      birth_date: '1984-05-01',
+    });
     for (const placeholder of ['none', '', 'unsigned-stub']) {
-      expect((await post(body({ senderId: 'optional-client', sign: placeholder }), { token: tokens['optional-client'] })).statusCode).toBe(200);
+      expect(
+        (await post(body({ senderId: 'optional-client', sign: placeholder }), { token: tokens['optional-client'] }))
+          .statusCode,
+      ).toBe(200);
     }
-    expectError(await post(body({ senderId: 'optional-client', sign: 'garbage' }), { token: tokens['optional-client'] }), 401, 'err.signature.invalid');
+    expectError(
+      await post(body({ senderId: 'optional-client', sign: 'garbage' }), { token: tokens['optional-client'] }),
+      401,
+      'err.signature.invalid',
+    );
   });
 
   it('401 without a bearer or with a bad one', async () => {
@@ -183,9 +259,21 @@ describeBackends('DCI request pipeline', (ctx) => {
 
   it('403 for an inactive sender, a disallowed operation or domain, and a sender_id that is not the token client', async () => {
     await app.senders.disable('to-disable');
-    expectError(await post(body({ senderId: 'to-disable', sign: 'none' }), { token: tokens['to-disable'] }), 403, 'err.request.forbidden');
-    expectError(await post(body({ senderId: 'limited', sign: 'none' }), { token: tokens.limited }), 403, 'err.request.forbidden');
-    expectError(await post(body({ senderId: 'crvs-only', sign: 'none' }), { token: tokens['crvs-only'] }), 403, 'err.request.forbidden');
+    expectError(
+      await post(body({ senderId: 'to-disable', sign: 'none' }), { token: tokens['to-disable'] }),
+      403,
+      'err.request.forbidden',
+    );
+    expectError(
+      await post(body({ senderId: 'limited', sign: 'none' }), { token: tokens.limited }),
+      403,
+      'err.request.forbidden',
+    );
+    expectError(
+      await post(body({ senderId: 'crvs-only', sign: 'none' }), { token: tokens['crvs-only'] }),
+      403,
+      'err.request.forbidden',
+    );
     expectError(await post(body({ senderId: 'optional-client' })), 403, 'err.sender_id.invalid');
   });
 
@@ -193,7 +281,16 @@ describeBackends('DCI request pipeline', (ctx) => {
     expectError(await post(body({ mutate: (b) => delete b.message.transaction_id })), 400, 'err.request.bad');
     expectError(await post(body({ action: 'subscribe' })), 400, 'err.request.bad');
     expectError(
-      await post(body({ items: [{ referenceId: 'p', criteria: { ...criteria(), pagination: { page_size: 0, page_number: 1 } } as SearchCriteria }] })),
+      await post(
+        body({
+          items: [
+            {
+              referenceId: 'p',
+              criteria: { ...criteria(), pagination: { page_size: 0, page_number: 1 } },
+            },
+          ],
+        }),
+      ),
       400,
       'err.request.bad',
     );
@@ -204,7 +301,15 @@ describeBackends('DCI request pipeline', (ctx) => {
 
   it('401 for a missing signature, a tampered body, a wrong key and an expired signature', async () => {
     expectError(await post(body({ sign: 'none' })), 401, 'err.signature.missing');
-    expectError(await post(body({ tamper: (b) => ((b.message.search_request as { reference_id: string }[])[0]!.reference_id = 'changed') })), 401, 'err.signature.invalid');
+    expectError(
+      await post(
+        body({
+          tamper: (b) => ((b.message.search_request as { reference_id: string }[])[0]!.reference_id = 'changed'),
+        }),
+      ),
+      401,
+      'err.signature.invalid',
+    );
     expectError(await post(body({ sign: 'other-key' })), 401, 'err.signature.invalid');
     expectError(await post(body({ signedAt: Math.floor(Date.now() / 1000) - 3600 })), 401, 'err.signature.invalid');
   });
@@ -225,15 +330,50 @@ describeBackends('DCI request pipeline', (ctx) => {
     expectError(await post(big), 413, 'err.request.bad');
     expectError(await post(JSON.stringify(body()), { contentType: 'text/plain' }), 415, 'err.request.bad');
     const res = await app.inject({ method: 'POST', url: '/registry/sync/nothing', payload: {} });
-    expectError(res as never, 404, 'err.request.not_found');
+    expectError(res, 404, 'err.request.not_found');
   });
 
   it('429 with Retry-After once a sender passes its rate limit', async () => {
-    for (let i = 0; i < 2; i++) expect((await post(body({ senderId: 'slow', sign: 'none' }), { token: tokens.slow })).statusCode).toBe(200);
+    for (let i = 0; i < 2; i++)
+      expect((await post(body({ senderId: 'slow', sign: 'none' }), { token: tokens.slow })).statusCode).toBe(200);
     const res = await post(body({ senderId: 'slow', sign: 'none' }), { token: tokens.slow });
     expectError(res, 429, 'err.request.too_many_requests');
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
+
+  it.skipIf(!specAvailable())(
+    'answers with messages that validate against the DCI spec (sync on-search, error body)',
+    async () => {
+      const file = specFile('social')!;
+      const response = await specValidator(file, '/registry/sync/search', 'post', 'response');
+      const request = await specValidator(file, '/registry/sync/search', 'post', 'request');
+      const sent = body({
+        items: [
+          { referenceId: 'c-1', criteria: criteria() },
+          { referenceId: 'c-2', criteria: criteria('nobody') },
+          { referenceId: 'c-2', criteria: criteria() },
+        ],
+      });
+      expect(specCheck(request, sent)).toEqual([]);
+      const ok = await post(sent);
+      expect(ok.statusCode).toBe(200);
+      expect(specCheck(response, ok.json())).toEqual([]);
+      // error bodies: the spec's 401/403 HttpErrorResponse and its default (ACK) response
+      const unauthorized = await post(body(), { token: null });
+      expect(
+        specCheck(await specValidator(file, '/registry/sync/search', 'post', 'response', '401'), unauthorized.json()),
+      ).toEqual([]);
+      const forbidden = await post(body({ senderId: 'limited', sign: 'none' }), { token: tokens.limited });
+      expect(
+        specCheck(await specValidator(file, '/registry/sync/search', 'post', 'response', '403'), forbidden.json()),
+      ).toEqual([]);
+      const bad = await post(body({ action: 'subscribe' }));
+      expect(
+        specCheck(await specValidator(file, '/registry/search', 'post', 'response', 'default'), bad.json()),
+      ).toEqual([]);
+    },
+  );
+  if (!specAvailable()) console.warn(`skipping the spec conformance of server answers: ${specUnavailableReason()}`);
 
   it('records every request in the audit trail, with personal fields redacted', async () => {
     const rows = await ctx.database.db.selectFrom('dci_transaction').selectAll().orderBy('received_at').execute();

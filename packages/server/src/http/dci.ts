@@ -4,7 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { callbackHeader, DciError, ErrorCode, signMessage, type Action, type SignatureAlgorithm } from '@opendci/protocol';
+import {
+  callbackHeader,
+  DciError,
+  ErrorCode,
+  signMessage,
+  type Action,
+  type SignatureAlgorithm,
+} from '@opendci/protocol';
 import type { KeyObject } from 'node:crypto';
 import type { AuditTrail } from '../audit/audit.js';
 import type { Config, Domain } from '../config.js';
@@ -57,7 +64,11 @@ export interface SyncEndpoint {
   responseAction: Action;
   operation: string;
   validate(body: unknown): string | undefined;
-  handle(envelope: Envelope, caller: Caller, context: { domain: Domain; correlationId: string }): Promise<HandlerResult>;
+  handle(
+    envelope: Envelope,
+    caller: Caller,
+    context: { domain: Domain; correlationId: string },
+  ): Promise<HandlerResult>;
 }
 
 export interface Signer {
@@ -95,7 +106,9 @@ export function registerDciAudit(app: FastifyInstance, deps: Pick<DciRouteDeps, 
     if (!dci) return;
     const header = dci.envelope?.header;
     const message = dci.envelope?.message;
-    const criteria = Array.isArray(message?.search_request) ? (message.search_request as Record<string, unknown>[]) : [];
+    const criteria = Array.isArray(message?.search_request)
+      ? (message.search_request as Record<string, unknown>[])
+      : [];
     const first = criteria[0]?.search_criteria as Record<string, unknown> | undefined;
     try {
       await deps.audit.record({
@@ -136,7 +149,12 @@ async function authenticateRequest(request: FastifyRequest, reply: FastifyReply,
 }
 
 /** Registers a sync endpoint on every prefix of a domain. */
-export function registerSyncEndpoint(app: FastifyInstance, deps: DciRouteDeps, domain: Domain, endpoint: SyncEndpoint): void {
+export function registerSyncEndpoint(
+  app: FastifyInstance,
+  deps: DciRouteDeps,
+  domain: Domain,
+  endpoint: SyncEndpoint,
+): void {
   for (const prefix of prefixesOf(deps.config, domain)) {
     app.post(
       `${prefix}/${endpoint.path}`,
@@ -151,7 +169,9 @@ export function registerSyncEndpoint(app: FastifyInstance, deps: DciRouteDeps, d
         try {
           const caller = dci.caller!;
           if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
-            throw new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', { status: 415 });
+            throw new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', {
+              status: 415,
+            });
           }
           checkSenderId(request.body, caller);
           const envelope = checkShape(request.body, endpoint, deps.settings);

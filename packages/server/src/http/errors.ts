@@ -16,7 +16,9 @@ export function toDciError(error: unknown): DciError {
       return new DciError(ErrorCode.RequestBad, 'the request body is too large', { status: 413 });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', { status: 415 });
+      return new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', {
+        status: 415,
+      });
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new DciError(ErrorCode.RequestBad, 'the request body is empty');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -49,7 +51,13 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: D
   return reply
     .code(error.status)
     .type('application/json')
-    .send(errorBody({ code: error.code, message: error.expose ? error.message : 'the service is unavailable', correlationId }));
+    .send(
+      errorBody({
+        code: error.code,
+        message: error.expose ? error.message : 'the service is unavailable',
+        correlationId,
+      }),
+    );
 }
 
 export function registerErrorHandlers(app: FastifyInstance): void {
@@ -64,6 +72,10 @@ export function registerErrorHandlers(app: FastifyInstance): void {
     return sendError(request, reply, dciError);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, new DciError(ErrorCode.RequestNotFound, `no such endpoint: ${request.method} ${request.url.split('?')[0]}`)),
+    sendError(
+      request,
+      reply,
+      new DciError(ErrorCode.RequestNotFound, `no such endpoint: ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 }

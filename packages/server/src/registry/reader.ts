@@ -1,7 +1,7 @@
 /** Reading registry records in their DCI shape. */
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { identifiers, toMember, type DciRecord, type IdentifierRow, type PersonRow } from '../domains/records.js';
+import { identifiers, toMember, type DciRecord, type IdentifierRow } from '../domains/records.js';
 
 export interface FoundRecord {
   kind: 'individual' | 'household';
@@ -42,7 +42,7 @@ export class RegistryReader {
       .where('individual.id', 'in', ids)
       .execute();
     const ids2 = await this.identifiersOf(ids);
-    for (const row of rows) out.set(row.id, toMember(row as unknown as PersonRow, ids2.get(row.id) ?? []));
+    for (const row of rows) out.set(row.id, toMember(row, ids2.get(row.id) ?? []));
     return out;
   }
 
@@ -73,9 +73,7 @@ export class RegistryReader {
       ...(row.poverty_score_type ? { poverty_score_type: row.poverty_score_type } : {}),
       ...(head ? { group_head_info: head } : {}),
       group_size: row.size,
-      member_list: memberships
-        .map((m) => members.get(m.individual_id))
-        .filter((m): m is DciRecord => m !== undefined),
+      member_list: memberships.map((m) => members.get(m.individual_id)).filter((m): m is DciRecord => m !== undefined),
       ...(row.registration_date ? { registration_date: row.registration_date } : {}),
       last_updated: row.updated_at.toISOString(),
     };

@@ -97,15 +97,17 @@ registry
   .action(async (file, options) => {
     const report = await withStore(async (database) => {
       let bar: ProgressBar | undefined;
+      let size = 0;
       const result = await importFile(database, file, {
         format: options.format,
         type: options.type,
         onStart: (total) => {
+          size = total;
           if (!options.json) bar = new ProgressBar(total);
         },
         onProgress: ({ rows, bytes }) => bar?.update(bytes, rows),
       });
-      bar?.update(1, result.rows, true);
+      bar?.update(size, result.rows, true);
       bar?.finish();
       return result;
     });

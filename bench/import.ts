@@ -11,14 +11,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { importFile, migrateToLatest, openDatabase, writeNdjson, type Database } from '../packages/server/src/index.js';
-import { machine, root, seconds, writeSection } from './lib.js';
+import { freshPostgresDatabase, machine, root, seconds, writeSection } from './lib.js';
 
 const PG_HOUSEHOLDS = Number(process.env.BENCH_PG_HOUSEHOLDS ?? 250_000);
 const PGLITE_HOUSEHOLDS = Number(process.env.BENCH_PGLITE_HOUSEHOLDS ?? 25_000);
 const SEED = 'bench';
-const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const benchDir = join(root, '.bench');
 mkdirSync(benchDir, { recursive: true });
 
@@ -87,15 +85,7 @@ async function load(database: Database, backend: string, file: string, household
 }
 
 async function postgresLoad(file: string): Promise<LoadResult> {
-  const name = 'opendci_bench_import';
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const database = await openDatabase(url.toString());
+  const database = await openDatabase(await freshPostgresDatabase('opendci_bench_import'));
   try {
     return await load(database, 'PostgreSQL', file, PG_HOUSEHOLDS);
   } finally {

@@ -10,7 +10,6 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import {
   jwkThumbprint,
   requestHeader,
@@ -26,9 +25,8 @@ import {
   openDatabase,
   migrateToLatest,
 } from '../packages/server/src/index.js';
-import { machine, writeSection } from './lib.js';
+import { freshPostgresDatabase, machine, writeSection } from './lib.js';
 
-const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DURATION = Number(process.env.BENCH_DURATION ?? 15);
 
 function envelope() {
@@ -109,15 +107,8 @@ for (const r of results)
   );
 
 // --- the sync call ---------------------------------------------------------------------------
-const name = 'opendci_bench_signing';
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-await admin.query(`drop database if exists ${name} with (force)`);
-await admin.query(`create database ${name}`);
-await admin.end();
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
-const database = await openDatabase(url.toString());
+const databaseUrl = await freshPostgresDatabase('opendci_bench_signing');
+const database = await openDatabase(databaseUrl);
 await migrateToLatest(database.db);
 await importRows(database, generatedRows(2000, 'bench'));
 const values = (
@@ -126,7 +117,7 @@ const values = (
 
 const config = loadConfig({
   LOG_LEVEL: 'silent',
-  DATABASE_URL: url.toString(),
+  DATABASE_URL: databaseUrl,
   PORT: '0',
   DCI_AUDIT_PAYLOADS: 'redacted',
 });

@@ -3,37 +3,16 @@
  * embedded store on disk, and the local PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { runDci, bin, type Run } from './test-support/run.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, TEST_DATABASE_URL } from '../../server/src/test-support/backends.js';
 
-const bin = fileURLToPath(new URL('../bin/dci.js', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)));
-if (!built) throw new Error('the CLI is not built: run `npm run build` (npm ci does it)');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function dci(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runDci(args, env);
 }
 
 const work = mkdtempSync(join(tmpdir(), 'opendci-cli-'));

@@ -5,7 +5,7 @@
  */
 import type { Command } from '@commander-js/extra-typings';
 import { listServerKeys, loadConfig, rotateServerKey, type ServerKeyInfo } from '@opendci/server';
-import { action, CliInputError, print, printJson, withStore } from './senders.js';
+import { action, CliInputError, print, printJson, withStore } from './common.js';
 
 function keyJson(key: ServerKeyInfo) {
   return {

@@ -7,7 +7,6 @@ import {
   loadConfig,
   migrateToLatest,
   openDatabase,
-  openStore,
   ProgressBar,
   RECORD_TYPES,
   redactUrl,
@@ -16,36 +15,20 @@ import {
   importRows,
   generatedRows,
   type Config,
-  type Database,
   type RecordType,
 } from '@opendci/server';
+import { CliInputError, printJson, withStore } from './common.js';
 import { registerKeysCommands } from './keys.js';
 import { registerSendersCommands } from './senders.js';
-
-/** Thrown for an expected failure: the message is printed without a stack trace. */
-class UsageError extends Error {}
 
 function config(): Config {
   return loadConfig(process.env);
 }
 
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-async function withStore<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openStore(config().databaseUrl);
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
-
 function positiveInt(name: string) {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer`);
+    if (!Number.isInteger(n) || n < 1) throw new CliInputError(`${name} must be a positive integer`);
     return n;
   };
 }
@@ -160,7 +143,7 @@ registerKeysCommands(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof UsageError) {
+  if (error instanceof ConfigError || error instanceof DataDirLockedError || error instanceof CliInputError) {
     process.stderr.write(`dci: ${error.message}\n`);
   } else {
     process.stderr.write(`dci: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

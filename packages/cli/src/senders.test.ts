@@ -1,44 +1,21 @@
 /**
  * `dci senders …` and `dci keys …` through the built binary, on a temporary embedded store.
  */
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jwkThumbprint } from '@opendci/protocol';
+import { runDci, type Run } from './test-support/run.js';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../server/src/store.js';
 import { SenderStore } from '../../server/src/security/senders.js';
-
-const bin = fileURLToPath(new URL('../bin/dci.js', import.meta.url));
-if (!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)))) {
-  throw new Error('the CLI is not built: run `npm run build` (npm ci does it)');
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 const work = mkdtempSync(join(tmpdir(), 'opendci-senders-'));
 const env = { DATABASE_URL: `pglite:${join(work, 'store')}`, LOG_LEVEL: 'warn' };
 
 function dci(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runDci(args, env);
 }
 
 async function ok(...args: string[]): Promise<string> {

@@ -5,55 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
-import {
-  loadConfig,
-  openStore,
-  SenderError,
-  SenderStore,
-  ServerKeyError,
-  type Database,
-  type NewSenderKey,
-  type Sender,
-  type SenderFields,
-  type SenderKey,
-} from '@opendci/server';
-
-/** An expected failure of a command: printed as `dci: message`, exit code 1, no stack trace. */
-export class CliInputError extends Error {}
-
-/** Runs an action; expected failures become a one-line message and exit code 1. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (error) {
-      if (error instanceof SenderError || error instanceof ServerKeyError || error instanceof CliInputError) {
-        process.stderr.write(`dci: ${error.message}\n`);
-        process.exitCode = 1;
-        return;
-      }
-      throw error;
-    }
-  };
-}
-
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-export function print(line = ''): void {
-  process.stdout.write(`${line}\n`);
-}
-
-/** Opens (and migrates) the store named by DATABASE_URL for the time of `fn`. */
-export async function withStore<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openStore(loadConfig(process.env).databaseUrl);
-  try {
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
+import { action, CliInputError, print, printJson, withStore } from './common.js';
+import { SenderStore, type NewSenderKey, type Sender, type SenderFields, type SenderKey } from '@opendci/server';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

@@ -38,6 +38,13 @@ export interface Config {
   auditRedactFields: string[];
   /** Token requests accepted per client address and minute (each costs a scrypt hash). */
   tokenRequestsPerMinute: number;
+  /** Callback delivery: attempts after the first, first delay, largest delay (exponential backoff with jitter between). */
+  callbackRetryLimit: number;
+  callbackRetryDelaySeconds: number;
+  callbackRetryDelayMaxSeconds: number;
+  callbackTimeoutMs: number;
+  /** Jobs a worker node runs at once, per queue. */
+  workerConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -160,6 +167,39 @@ export function loadConfig(env: Env = process.env): Config {
     1,
     1_000_000,
   );
+  const callbackRetryLimit = parseInteger(
+    env.DCI_CALLBACK_RETRY_LIMIT,
+    'DCI_CALLBACK_RETRY_LIMIT',
+    problems,
+    33,
+    0,
+    1000,
+  );
+  const callbackRetryDelaySeconds = parseInteger(
+    env.DCI_CALLBACK_RETRY_DELAY,
+    'DCI_CALLBACK_RETRY_DELAY',
+    problems,
+    5,
+    1,
+    86_400,
+  );
+  const callbackRetryDelayMaxSeconds = parseInteger(
+    env.DCI_CALLBACK_RETRY_DELAY_MAX,
+    'DCI_CALLBACK_RETRY_DELAY_MAX',
+    problems,
+    3600,
+    1,
+    86_400,
+  );
+  const callbackTimeoutMs = parseInteger(
+    env.DCI_CALLBACK_TIMEOUT_MS,
+    'DCI_CALLBACK_TIMEOUT_MS',
+    problems,
+    10_000,
+    100,
+    600_000,
+  );
+  const workerConcurrency = parseInteger(env.DCI_WORKER_CONCURRENCY, 'DCI_WORKER_CONCURRENCY', problems, 8, 1, 256);
   const auditPayloads = (env.DCI_AUDIT_PAYLOADS?.trim() || 'redacted') as Config['auditPayloads'];
   if (!['full', 'redacted', 'none'].includes(auditPayloads))
     problems.push('DCI_AUDIT_PAYLOADS must be full, redacted or none');
@@ -189,5 +229,10 @@ export function loadConfig(env: Env = process.env): Config {
     auditPayloads,
     auditRedactFields,
     tokenRequestsPerMinute,
+    callbackRetryLimit,
+    callbackRetryDelaySeconds,
+    callbackRetryDelayMaxSeconds,
+    callbackTimeoutMs,
+    workerConcurrency,
   };
 }

@@ -50,6 +50,25 @@ export class AuditTrail {
     return JSON.stringify(this.options.payloads === 'redacted' ? redact(value, this.fields) : value);
   }
 
+  /** Completes the inbound row of an async request (found by its correlation id). */
+  async complete(
+    correlationId: string,
+    outcome: { status: string; reasonCode?: string | null; response?: unknown },
+    db: Kysely<DB> = this.db,
+  ): Promise<void> {
+    await db
+      .updateTable('dci_transaction')
+      .set({
+        status: outcome.status,
+        reason_code: outcome.reasonCode ?? null,
+        response: this.payload(outcome.response),
+        completed_at: new Date(),
+      })
+      .where('correlation_id', '=', correlationId)
+      .where('direction', '=', 'inbound')
+      .execute();
+  }
+
   /** Records an entry; returns its id. */
   async record(entry: AuditEntry, db: Kysely<DB> = this.db): Promise<string> {
     const id = uuid7(entry.receivedAt.getTime());

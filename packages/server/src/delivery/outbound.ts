@@ -14,7 +14,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { DciError, ErrorCode } from '@opendci/protocol';
 import { Agent, request } from 'undici';
-import { callbackAllowed, type Sender } from '../security/senders.js';
+import { callbackAllowed } from '../security/senders.js';
 import { classifyAddress, isCallableAddress, NEVER_CALLABLE } from './address.js';
 
 /** Largest response body read (1 MiB); more is `too_large`. */
@@ -102,7 +102,7 @@ export interface CallbackUrlOptions {
   /** DCI_ALLOW_INSECURE_CALLBACKS: allow http and loopback/private IP literals. */
   allowInsecure: boolean;
   /** When given, its `callbackAllow` patterns must match (an empty list allows any URL). */
-  sender?: Pick<Sender, 'callbackAllow'>;
+  sender?: { readonly callbackAllow: readonly string[] };
 }
 
 /**

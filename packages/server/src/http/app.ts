@@ -1,5 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { compileValidators, DciError, endpointFor, ErrorCode, validateRequest } from '@opendci/protocol';
+import {
+  compileValidators,
+  DciError,
+  endpointFor,
+  ErrorCode,
+  validateRequest,
+  type WireEndpoint,
+} from '@opendci/protocol';
 import { AuditTrail } from '../audit/audit.js';
 import type { Config } from '../config.js';
 import { isMigrated } from '../db/migrate.js';
@@ -12,7 +19,11 @@ import { startQueue, type JobQueue } from '../jobs/queue.js';
 import { RegistryReader } from '../registry/reader.js';
 import { SenderKeyResolver, SenderStore, ServerKeys, TokenService, securityRoutes } from '../security/index.js';
 import { openStore } from '../store.js';
-import { registerDciAudit, registerSyncEndpoint, type DciRouteDeps } from './dci.js';
+import { registerAsyncEndpoint, registerDciAudit, registerSyncEndpoint, type DciRouteDeps } from './dci.js';
+import { runInTx } from '../db/tx.js';
+import { enqueue } from '../jobs/queue.js';
+import { ensureQueues, QUEUES } from '../jobs/queues.js';
+import { startWorkers, type SearchJob } from '../jobs/workers.js';
 import { registerErrorHandlers } from './errors.js';
 
 declare module 'fastify' {
@@ -123,26 +134,92 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Compiled once, at start: the first request must not pay for it.
   compileValidators();
 
-  // The minimal sync search of the default domain: idtype-value on identifiers.
+  // Search on the default domain (sync and async): idtype-value on identifiers for now.
   const reader = new RegistryReader(db);
   const domain = config.defaultDomain;
-  const wire = endpointFor(domain, 'registry/sync/search');
-  if (wire && wire.response.kind === 'envelope') {
+  const searchSettings = { domain, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
+  const validator = (wire: WireEndpoint) => (body: unknown) => {
+    const result = validateRequest(wire, body);
+    return result.ok ? undefined : result.error;
+  };
+  const syncSearch = endpointFor(domain, 'registry/sync/search');
+  if (syncSearch && syncSearch.response.kind === 'envelope') {
     registerSyncEndpoint(app, deps, domain, {
-      path: wire.path,
-      action: wire.action,
-      responseAction: wire.response.action,
-      operation: wire.operation,
-      validate: (body) => {
-        const result = validateRequest(wire, body);
-        return result.ok ? undefined : result.error;
-      },
+      path: syncSearch.path,
+      action: syncSearch.action,
+      responseAction: syncSearch.response.action,
+      operation: syncSearch.operation,
+      validate: validator(syncSearch),
       handle: (envelope, caller, context) =>
-        search(envelope.message as Parameters<typeof search>[0], context.correlationId, caller, reader, {
-          domain,
-          defaultPageSize: config.defaultPageSize,
-          maxPageSize: config.maxPageSize,
+        search(envelope.message as SearchJob['message'], context.correlationId, caller, reader, searchSettings),
+    });
+  }
+  const asyncSearch = endpointFor(domain, 'registry/search');
+  if (asyncSearch) {
+    registerAsyncEndpoint(app, deps, domain, {
+      path: asyncSearch.path,
+      action: asyncSearch.action,
+      operation: asyncSearch.operation,
+      validate: validator(asyncSearch),
+      accept: async ({ envelope, caller, correlationId, callbackUrl }) =>
+        runInTx(db, async (trx) => {
+          const message = envelope.message as SearchJob['message'];
+          await deps.audit.record(
+            {
+              direction: 'inbound',
+              senderId: caller.sender.id,
+              receiverId: typeof envelope.header.receiver_id === 'string' ? envelope.header.receiver_id : null,
+              domain,
+              action: asyncSearch.action,
+              path: asyncSearch.path,
+              messageId: envelope.header.message_id,
+              transactionId: message.transaction_id,
+              correlationId,
+              referenceIds: message.search_request.map((item) => String(item.reference_id)),
+              status: 'pdng',
+              httpStatus: 202,
+              receivedAt: new Date(),
+              request: envelope,
+            },
+            trx,
+          );
+          const job: SearchJob = {
+            kind: 'search',
+            domain,
+            senderId: caller.sender.id,
+            correlationId,
+            message,
+            ...(callbackUrl ? { callbackUrl } : {}),
+          };
+          await enqueue(queue, QUEUES.request, job);
         }),
+    });
+  }
+
+  await ensureQueues(queue, {
+    retryLimit: config.callbackRetryLimit,
+    retryDelaySeconds: config.callbackRetryDelaySeconds,
+    retryDelayMaxSeconds: config.callbackRetryDelayMaxSeconds,
+  });
+  if (config.role !== 'api') {
+    await startWorkers({
+      db,
+      queue,
+      audit: deps.audit,
+      sender: (id) => senders.get(id),
+      search: (job, sender) =>
+        search(job.message, job.correlationId, { sender, scope: sender.operations }, reader, {
+          ...searchSettings,
+          domain: job.domain,
+        }),
+      callbacks: {
+        serverId: config.serverId,
+        signer: serverKeys,
+        audit: deps.audit,
+        allowInsecure: config.allowInsecureCallbacks,
+        timeoutMs: config.callbackTimeoutMs,
+      },
+      concurrency: config.workerConcurrency,
     });
   }
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  ack,
   callbackHeader,
   DciError,
   ErrorCode,
@@ -12,6 +13,7 @@ import {
   type Action,
   type SignatureAlgorithm,
 } from '@opendci/protocol';
+import { checkCallbackUrl } from '../delivery/outbound.js';
 import type { KeyObject } from 'node:crypto';
 import type { AuditTrail } from '../audit/audit.js';
 import type { Config, Domain } from '../config.js';
@@ -41,6 +43,8 @@ export interface DciContext {
   status?: string;
   reasonCode?: string;
   referenceIds?: string[];
+  /** The handler wrote the audit row itself (async requests: in the transaction of their job). */
+  audited?: boolean;
 }
 
 declare module 'fastify' {
@@ -103,7 +107,7 @@ export function registerDciAudit(app: FastifyInstance, deps: Pick<DciRouteDeps, 
   });
   app.addHook('onResponse', async (request, reply) => {
     const dci = request.dci;
-    if (!dci) return;
+    if (!dci || dci.audited) return;
     const header = dci.envelope?.header;
     const message = dci.envelope?.message;
     const criteria = Array.isArray(message?.search_request)
@@ -148,6 +152,43 @@ async function authenticateRequest(request: FastifyRequest, reply: FastifyReply,
   void reply;
 }
 
+/** Checks 2–6 of contract §4 (1 ran in onRequest); returns the caller and the typed envelope. */
+async function checkRequest(
+  request: FastifyRequest,
+  deps: DciRouteDeps,
+  domain: Domain,
+  endpoint: Pick<SyncEndpoint, 'action' | 'operation' | 'validate'>,
+): Promise<{ caller: Caller; envelope: Envelope }> {
+  const dci = request.dci!;
+  dci.domain = domain;
+  dci.action = endpoint.action;
+  dci.requestBody = request.body;
+  const caller = dci.caller!;
+  if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+    throw new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', { status: 415 });
+  }
+  checkSenderId(request.body, caller);
+  const envelope = checkShape(request.body, endpoint, deps.settings);
+  dci.envelope = envelope;
+  const now = Date.now();
+  await checkSignature(envelope, caller, deps.ports, deps.settings, now);
+  await checkFreshness(envelope, caller, deps.ports, deps.settings, now);
+  checkAllowed(caller, endpoint.operation, domain);
+  return { caller, envelope };
+}
+
+/** Runs `fn`, recording a failure's code on the request before it is rendered. */
+async function guarded<T>(request: FastifyRequest, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const dciError = toDciError(error);
+    request.dci!.status = 'err';
+    request.dci!.reasonCode = dciError.code;
+    throw dciError;
+  }
+}
+
 /** Registers a sync endpoint on every prefix of a domain. */
 export function registerSyncEndpoint(
   app: FastifyInstance,
@@ -158,28 +199,11 @@ export function registerSyncEndpoint(
   for (const prefix of prefixesOf(deps.config, domain)) {
     app.post(
       `${prefix}/${endpoint.path}`,
-      {
-        onRequest: async (request, reply) => authenticateRequest(request, reply, deps),
-      },
-      async (request, reply) => {
-        const dci = request.dci!;
-        dci.domain = domain;
-        dci.action = endpoint.action;
-        dci.requestBody = request.body;
-        try {
-          const caller = dci.caller!;
-          if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
-            throw new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', {
-              status: 415,
-            });
-          }
-          checkSenderId(request.body, caller);
-          const envelope = checkShape(request.body, endpoint, deps.settings);
-          dci.envelope = envelope;
-          const now = Date.now();
-          await checkSignature(envelope, caller, deps.ports, deps.settings, now);
-          await checkFreshness(envelope, caller, deps.ports, deps.settings, now);
-          checkAllowed(caller, endpoint.operation, domain);
+      { onRequest: async (request, reply) => authenticateRequest(request, reply, deps) },
+      async (request, reply) =>
+        guarded(request, async () => {
+          const dci = request.dci!;
+          const { caller, envelope } = await checkRequest(request, deps, domain, endpoint);
           const result = await endpoint.handle(envelope, caller, { domain, correlationId: dci.correlationId });
           dci.status = result.status;
           dci.referenceIds = result.referenceIds;
@@ -198,13 +222,67 @@ export function registerSyncEndpoint(
             { senderId: deps.config.serverId, kid: key.kid, algorithm: key.algorithm, privateKey: key.privateKey },
           );
           return reply.code(200).send({ signature, header, message: result.message });
-        } catch (error) {
-          const dciError = toDciError(error);
-          dci.status = 'err';
-          dci.reasonCode = dciError.code;
-          throw dciError;
-        }
-      },
+        }),
+    );
+  }
+}
+
+/** One async endpoint: checked like a sync one, then acknowledged and queued. */
+export interface AsyncEndpoint {
+  path: string;
+  action: string;
+  operation: string;
+  validate(body: unknown): string | undefined;
+  /**
+   * Writes what the request needs to run later (the transaction row, a job), inside the
+   * transaction the caller opened: the ACK is sent only once they are committed.
+   */
+  accept(input: {
+    envelope: Envelope;
+    caller: Caller;
+    domain: Domain;
+    correlationId: string;
+    callbackUrl?: string;
+  }): Promise<void>;
+}
+
+/** Registers an async endpoint: checks 1–7, then 202 with an ACK carrying the correlation id. */
+export function registerAsyncEndpoint(
+  app: FastifyInstance,
+  deps: DciRouteDeps,
+  domain: Domain,
+  endpoint: AsyncEndpoint,
+): void {
+  for (const prefix of prefixesOf(deps.config, domain)) {
+    app.post(
+      `${prefix}/${endpoint.path}`,
+      { onRequest: async (request, reply) => authenticateRequest(request, reply, deps) },
+      async (request, reply) =>
+        guarded(request, async () => {
+          const dci = request.dci!;
+          const { caller, envelope } = await checkRequest(request, deps, domain, endpoint);
+          // (7) the callback URL: present but invalid or not allowed is refused; absent = no callback.
+          const senderUri = envelope.header.sender_uri as string | null | undefined; // a string: the schema checked it
+          let callbackUrl: string | undefined;
+          if (senderUri !== undefined && senderUri !== null) {
+            checkCallbackUrl(senderUri, {
+              allowInsecure: deps.config.allowInsecureCallbacks,
+              sender: caller.sender,
+            });
+            // Posted exactly as given (brief §12 item 3): the check only vets it.
+            callbackUrl = senderUri;
+          }
+          await endpoint.accept({
+            envelope,
+            caller,
+            domain,
+            correlationId: dci.correlationId,
+            ...(callbackUrl ? { callbackUrl } : {}),
+          });
+          dci.status = 'pdng';
+          dci.audited = true;
+          return reply.code(202).send(ack({ correlationId: dci.correlationId }));
+        }),
     );
   }
 }

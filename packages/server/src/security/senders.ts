@@ -289,7 +289,7 @@ export function matchesCallbackPattern(url: string, pattern: string): boolean {
 }
 
 /** True when the sender's allow-list is empty (any URL) or a pattern matches. */
-export function callbackAllowed(sender: Pick<Sender, 'callbackAllow'>, url: string): boolean {
+export function callbackAllowed(sender: { readonly callbackAllow: readonly string[] }, url: string): boolean {
   return sender.callbackAllow.length === 0 || sender.callbackAllow.some((p) => matchesCallbackPattern(url, p));
 }
 

@@ -45,6 +45,8 @@ export interface Config {
   callbackTimeoutMs: number;
   /** Jobs a worker node runs at once, per queue. */
   workerConcurrency: number;
+  /** Trust X-Forwarded-For from a reverse proxy (only behind one). */
+  trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -200,6 +202,7 @@ export function loadConfig(env: Env = process.env): Config {
     600_000,
   );
   const workerConcurrency = parseInteger(env.DCI_WORKER_CONCURRENCY, 'DCI_WORKER_CONCURRENCY', problems, 8, 1, 256);
+  const trustProxy = parseBoolean(env.DCI_TRUST_PROXY, 'DCI_TRUST_PROXY', problems, false);
   const auditPayloads = (env.DCI_AUDIT_PAYLOADS?.trim() || 'redacted') as Config['auditPayloads'];
   if (!['full', 'redacted', 'none'].includes(auditPayloads))
     problems.push('DCI_AUDIT_PAYLOADS must be full, redacted or none');
@@ -234,5 +237,6 @@ export function loadConfig(env: Env = process.env): Config {
     callbackRetryDelayMaxSeconds,
     callbackTimeoutMs,
     workerConcurrency,
+    trustProxy,
   };
 }

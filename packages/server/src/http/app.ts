@@ -72,7 +72,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACTED, censor: '[redacted]' } },
     bodyLimit: config.bodyLimit,
-    trustProxy: true,
+    // Client addresses (token rate limits) come from the socket unless a proxy is trusted explicitly.
+    trustProxy: config.trustProxy,
     // The signature covers the parsed JSON, so the body parser needs no raw bytes; but a JSON body
     // must not be coerced or stripped by schema defaults (Ajv is used by hand, never by routes).
     ajv: { customOptions: { strict: false, coerceTypes: false, removeAdditional: false } },

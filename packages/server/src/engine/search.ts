@@ -1,9 +1,10 @@
 /**
- * Search: the protocol handler behind `…/registry/sync/search` (and, later, the async job).
- * Each `search_request` item is answered on its own: a bad item is a `rjct` result, never an
+ * Search: the protocol handler behind `…/registry/sync/search` and the async search job. Each
+ * `search_request` item is answered on its own: a bad item is a `rjct` result, never an
  * exception; no hits is `succ` with empty `reg_records`.
  */
 import {
+  isDciError,
   searchResponseItem,
   searchResponseMessage,
   type SearchResponseItemOf,
@@ -12,11 +13,26 @@ import {
 } from '@opendci/protocol';
 import type { Domain } from '../config.js';
 import { cutFields, type DciRecord } from '../domains/records.js';
-import type { FoundRecord } from '../registry/reader.js';
 import type { Caller } from './inbound.js';
 
+export interface SearchPage {
+  ids: string[];
+  recordKind: 'individual' | 'household';
+  recordType: string;
+  totalCount: number;
+}
+
 export interface SearchPorts {
-  findByIdentifier(type: string, value: string): Promise<FoundRecord | undefined>;
+  /** Runs one item's criteria; throws an error with a `rjct.*` `code` for a bad query. */
+  find(input: {
+    domain: Domain;
+    criteria: unknown;
+    pageSize: number;
+    pageNumber: number;
+    consentSenderId?: string;
+  }): Promise<SearchPage>;
+  /** The records of the ids, in their DCI shape, keyed by id. */
+  load(kind: 'individual' | 'household', ids: readonly string[]): Promise<Map<string, DciRecord>>;
 }
 
 export interface SearchSettings {
@@ -51,17 +67,25 @@ class ItemRejection extends Error {
   }
 }
 
+const REJECTIONS: ReadonlySet<string> = new Set([
+  'rjct.search_criteria.invalid',
+  'rjct.sort.invalid',
+  'rjct.filter.invalid',
+  'rjct.pagination.invalid',
+]);
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Pagination from `search_criteria.pagination` (spec) or the item (compliance suite); clamped to the maximum. */
 function pagination(item: Item, criteria: Item, settings: SearchSettings) {
   const given = (
     isObject(criteria.pagination) ? criteria.pagination : isObject(item.pagination) ? item.pagination : {}
   ) as Item;
   const size = typeof given.page_size === 'number' ? given.page_size : settings.defaultPageSize;
   const number = typeof given.page_number === 'number' ? given.page_number : 1;
-  return { page_size: Math.min(size, settings.maxPageSize), page_number: number };
+  return { pageSize: Math.min(size, settings.maxPageSize), pageNumber: number };
 }
 
 async function answer(
@@ -72,34 +96,31 @@ async function answer(
 ): Promise<SearchResponseItemOf<DciRecord[]>> {
   const criteria = item.search_criteria as Item;
   const page = pagination(item, criteria, settings);
-  if (criteria.query_type !== 'idtype-value') {
-    throw new ItemRejection(
-      'rjct.search_criteria.invalid',
-      `query_type ${String(criteria.query_type)} is not supported`,
-    );
+  let found: SearchPage;
+  try {
+    found = await ports.find({
+      domain: settings.domain,
+      criteria,
+      ...page,
+      ...(caller.sender.legalBasis === 'consent' ? { consentSenderId: caller.sender.id } : {}),
+    });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (!isDciError(error) && typeof code === 'string' && REJECTIONS.has(code)) {
+      throw new ItemRejection(code as SearchStatusReasonCode, (error as Error).message);
+    }
+    throw error;
   }
-  const query = criteria.query;
-  if (
-    !isObject(query) ||
-    typeof query.type !== 'string' ||
-    (typeof query.value !== 'string' && typeof query.value !== 'number')
-  ) {
-    throw new ItemRejection('rjct.search_criteria.invalid', 'an idtype-value query needs {type, value}');
-  }
-  const found = await ports.findByIdentifier(query.type, String(query.value));
-  const records: DciRecord[] = found ? [cutFields(found.record, caller.sender.fields)] : [];
-  const offset = (page.page_number - 1) * page.page_size;
-  const recordType = found
-    ? found.kind === 'household'
-      ? 'Group'
-      : 'Member'
-    : ((criteria.reg_record_type as string | undefined) ?? 'Member');
+  const records = await ports.load(found.recordKind, found.ids);
   return searchResponseItem({
     referenceId: String(item.reference_id),
-    records: records.slice(offset, offset + page.page_size),
+    records: found.ids.flatMap((id) => {
+      const record = records.get(id);
+      return record ? [cutFields(record, caller.sender.fields)] : [];
+    }),
     regType: REG_TYPES[settings.domain],
-    regRecordType: recordType,
-    pagination: { pageSize: page.page_size, pageNumber: page.page_number, totalCount: records.length },
+    regRecordType: found.recordType,
+    pagination: { ...page, totalCount: found.totalCount },
     ...(typeof item.locale === 'string' ? { locale: item.locale } : {}),
   });
 }
@@ -116,11 +137,12 @@ export async function search(
   for (const item of message.search_request) {
     const referenceId = String(item.reference_id);
     try {
-      if (seen.has(referenceId))
+      if (seen.has(referenceId)) {
         throw new ItemRejection(
           'rjct.reference_id.duplicate',
           `reference_id ${referenceId} is used twice in this message`,
         );
+      }
       seen.add(referenceId);
       items.push(await answer(item, caller, ports, settings));
     } catch (error) {

@@ -11,7 +11,8 @@ import { AuditTrail } from '../audit/audit.js';
 import type { Config } from '../config.js';
 import { isMigrated } from '../db/migrate.js';
 import { ping, type Database } from '../db/open.js';
-import { search } from '../engine/search.js';
+import { search, type SearchPorts } from '../engine/search.js';
+import { runSearch } from '../search/index.js';
 import type { InboundPorts } from '../engine/inbound.js';
 import { RateLimiter } from '../inbound/rate-limit.js';
 import { ReplayGuard } from '../inbound/replay.js';
@@ -137,6 +138,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // Search on the default domain (sync and async): idtype-value on identifiers for now.
   const reader = new RegistryReader(db);
+  const searchPorts: SearchPorts = {
+    find: (input) => runSearch(db, input),
+    load: (kind, ids) => reader.load(kind, ids),
+  };
   const domain = config.defaultDomain;
   const searchSettings = { domain, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
   const validator = (wire: WireEndpoint) => (body: unknown) => {
@@ -152,7 +157,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       operation: syncSearch.operation,
       validate: validator(syncSearch),
       handle: (envelope, caller, context) =>
-        search(envelope.message as SearchJob['message'], context.correlationId, caller, reader, searchSettings),
+        search(envelope.message as SearchJob['message'], context.correlationId, caller, searchPorts, searchSettings),
     });
   }
   const asyncSearch = endpointFor(domain, 'registry/search');
@@ -209,7 +214,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       audit: deps.audit,
       sender: (id) => senders.get(id),
       search: (job, sender) =>
-        search(job.message, job.correlationId, { sender, scope: sender.operations }, reader, {
+        search(job.message, job.correlationId, { sender, scope: sender.operations }, searchPorts, {
           ...searchSettings,
           domain: job.domain,
         }),

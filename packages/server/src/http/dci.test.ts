@@ -162,8 +162,14 @@ describeBackends('DCI request pipeline', (ctx) => {
     });
     await app.senders.add({ id: 'crvs-only', clientSecret: 's3cret', domains: 'crvs', signaturePolicy: 'optional' });
     await app.senders.add({ id: 'to-disable', clientSecret: 's3cret', signaturePolicy: 'optional' });
+    await app.senders.add({
+      id: 'consent-based',
+      clientSecret: 's3cret',
+      signaturePolicy: 'optional',
+      legalBasis: 'consent',
+    });
     await app.senders.add({ id: 'slow', clientSecret: 's3cret', signaturePolicy: 'optional', rateLimitPerMinute: 2 });
-    for (const id of ['test-client', 'optional-client', 'limited', 'crvs-only', 'to-disable', 'slow'])
+    for (const id of ['test-client', 'optional-client', 'limited', 'crvs-only', 'to-disable', 'slow', 'consent-based'])
       tokens[id] = await token(id);
   }, 60_000);
   afterAll(async () => {
@@ -250,6 +256,66 @@ describeBackends('DCI request pipeline', (ctx) => {
       401,
       'err.signature.invalid',
     );
+  });
+
+  it('answers expression and predicate queries, rejects unknown attributes and bad sorts per item', async () => {
+    const items = [
+      {
+        referenceId: 'e',
+        criteria: {
+          query_type: 'expression',
+          query: { $and: [{ 'demographic_info.sex': { $eq: 'female' } }, { birth_date: { $lt: '1990-01-01' } }] },
+          sort: [{ attribute_name: 'birth_date', sort_order: 'desc' }],
+        },
+      },
+      {
+        referenceId: 'p',
+        criteria: {
+          query_type: 'predicate',
+          query: [{ seq_num: 1, expression1: { attribute_name: 'sex', operator: 'eq', attribute_value: 'male' } }],
+        },
+      },
+      { referenceId: 'u', criteria: { query_type: 'expression', query: { favourite_colour: { $eq: 'red' } } } },
+      {
+        referenceId: 's',
+        criteria: {
+          query_type: 'expression',
+          query: { sex: 'female' },
+          sort: [{ attribute_name: 'password', sort_order: 'asc' }],
+        },
+      },
+    ] as unknown as Parameters<typeof searchRequestMessage>[0]['items'];
+    const res = await post(body({ items, mutate: (b) => (b.header.total_count = 4) }));
+    expect(res.statusCode).toBe(200);
+    const answers = res.json<{ message: { search_response: Record<string, unknown>[] } }>().message.search_response;
+    expect(answers[0]).toMatchObject({
+      status: 'succ',
+      pagination: { total_count: 1 },
+      data: { reg_records: [{ demographic_info: { name: { given_name: 'Amina' } } }] },
+    });
+    expect(answers[1]).toMatchObject({ status: 'succ', pagination: { total_count: 0 }, data: { reg_records: [] } });
+    expect(answers[2]).toMatchObject({ status: 'rjct', status_reason_code: 'rjct.search_criteria.invalid' });
+    expect(answers[3]).toMatchObject({ status: 'rjct', status_reason_code: 'rjct.sort.invalid' });
+  });
+
+  it('shows a sender whose legal basis is consent only the people who consented to it', async () => {
+    const search = () => post(body({ senderId: 'consent-based', sign: 'none' }), { token: tokens['consent-based'] });
+    const hidden = (await search()).json<{ message: { search_response: { pagination: { total_count: number } }[] } }>();
+    expect(hidden.message.search_response[0]!.pagination.total_count).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'opendci-consent-'));
+    const file = join(dir, 'consent.ndjson');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'consent',
+        person: { type: 'UIN', value: '1001' },
+        sender_id: 'consent-based',
+        given_at: '2024-01-01T00:00:00Z',
+      }),
+    );
+    await importFile(ctx.database, file);
+    const shown = (await search()).json<{ message: { search_response: { pagination: { total_count: number } }[] } }>();
+    expect(shown.message.search_response[0]!.pagination.total_count).toBe(1);
   });
 
   it('401 without a bearer or with a bad one', async () => {

@@ -79,6 +79,17 @@ export class RegistryReader {
     };
   }
 
+  /** Records in their DCI shape, keyed by id: individuals as `Member`, households as `Group`. */
+  async load(kind: 'individual' | 'household', ids: readonly string[]): Promise<Map<string, DciRecord>> {
+    if (kind === 'individual') return this.members(ids);
+    const out = new Map<string, DciRecord>();
+    for (const id of ids) {
+      const group = await this.group(id);
+      if (group) out.set(id, group);
+    }
+    return out;
+  }
+
   /** The record holding an identifier (any type), in its DCI shape. */
   async findByIdentifier(type: string, value: string): Promise<FoundRecord | undefined> {
     const found = await this.db

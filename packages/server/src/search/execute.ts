@@ -1,0 +1,97 @@
+/**
+ * Running a search item: `search_criteria` → parsed query, record type, sort and page → ids of
+ * the matching entities (in page order) and the total count. Item-level rejections are thrown
+ * as `QueryError` (`rjct.search_criteria.invalid`, `rjct.sort.invalid`, `rjct.pagination.invalid`);
+ * the caller turns them into a `rjct` result for that item.
+ */
+import { sql, type Kysely } from 'kysely';
+import { parseSearchQuery, parseSort, type QueryNode } from '@opendci/protocol';
+import type { Domain } from '../config.js';
+import type { DB } from '../db/schema.js';
+import { compileSearch, type ConsentFilter } from './compile.js';
+import { invalid } from './sql.js';
+import { VOCABULARY, resolveRecordType, type RecordKind, type RecordTypeDef } from './vocabulary.js';
+
+export interface RunSearchOptions {
+  domain: Domain;
+  /** The item's `search_criteria` (query_type, query, sort, record_type / reg_record_type / response_entity). */
+  criteria: unknown;
+  /** Already clamped to the configured maximum by the caller. */
+  pageSize: number;
+  /** 1-based. */
+  pageNumber: number;
+  /** For senders whose legal basis is consent: only people (households: their head) with a valid consent for this sender. */
+  consentSenderId?: string;
+  /** Narrows the consent to this purpose (or `any`). */
+  consentPurpose?: string;
+  /** The clock (consent validity and `age`); default now. */
+  now?: Date;
+}
+
+export interface SearchResult {
+  /** Entity ids (`individual.id` or `household.id`) of the page, in order. */
+  ids: string[];
+  recordKind: RecordKind;
+  /** The canonical record type answered (`Member`, `Group`, `Person`, `Beneficiary`, `DisabledPerson`, `Farmer`). */
+  recordType: string;
+  /** All matches, not only this page. */
+  totalCount: number;
+}
+
+const isObj = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * An `idtype-value` search that names no record type answers with the record that holds the
+ * identifier: a household identifier gives the domain's group type (when it has one).
+ */
+async function holderType(db: Kysely<DB>, domain: Domain, node: QueryNode): Promise<RecordTypeDef | undefined> {
+  if (node.kind !== 'identifier') return undefined;
+  const household = VOCABULARY[domain].household;
+  if (!household) return undefined;
+  const { rows } = await sql<{
+    entity_type: string;
+  }>`select entity_type from identifier where id_type = ${node.type}::text and id_value = ${node.value}::text`.execute(
+    db,
+  );
+  return rows[0]?.entity_type === 'household' ? household : undefined;
+}
+
+/** Runs one search item. Throws `QueryError` for item-level rejections. */
+export async function runSearch(db: Kysely<DB>, options: RunSearchOptions): Promise<SearchResult> {
+  const { domain, criteria } = options;
+  if (!VOCABULARY[domain]) invalid(`unknown domain ${String(domain)}`);
+  if (!isObj(criteria)) invalid('search_criteria must be an object');
+  const { node, collection } = parseSearchQuery(criteria.query_type, criteria.query);
+  const sort = parseSort(criteria.sort);
+  const resolved = resolveRecordType(domain, criteria, collection);
+  const type = (!resolved.explicit && (await holderType(db, domain, node))) || resolved.type;
+  const now = options.now ?? new Date();
+  const consent: ConsentFilter | undefined =
+    options.consentSenderId === undefined
+      ? undefined
+      : {
+          senderId: options.consentSenderId,
+          now,
+          ...(options.consentPurpose === undefined ? {} : { purpose: options.consentPurpose }),
+        };
+  const compiled = compileSearch({
+    recordType: type,
+    node,
+    sort,
+    pageSize: options.pageSize,
+    pageNumber: options.pageNumber,
+    today: now.toISOString().slice(0, 10),
+    ...(consent ? { consent } : {}),
+  });
+  const { rows } = await compiled.page.execute(db);
+  const ids = rows.map((r) => r.id);
+  // A page that is neither empty nor full tells the total without counting.
+  let totalCount: number;
+  if (ids.length > 0 && ids.length < compiled.limit) totalCount = compiled.offset + ids.length;
+  else {
+    const counted = await compiled.count.execute(db);
+    totalCount = Number(counted.rows[0]?.count ?? 0);
+  }
+  return { ids, recordKind: type.kind, recordType: type.name, totalCount };
+}

@@ -51,8 +51,11 @@ export const REG_TYPES: Record<Domain, string> = {
 
 type Item = Record<string, unknown>;
 
+/** `reg_records`: a list, except in DR, whose answers carry one record as an object (contract §7). */
+export type RegRecords = DciRecord[] | DciRecord;
+
 export interface SearchOutcome {
-  message: SearchResponseOf<DciRecord[]>;
+  message: SearchResponseOf<RegRecords>;
   /** The header status: every item succ → succ, none → rjct, else part. */
   status: 'succ' | 'rjct' | 'part';
   referenceIds: string[];
@@ -93,7 +96,7 @@ async function answer(
   caller: Caller,
   ports: SearchPorts,
   settings: SearchSettings,
-): Promise<SearchResponseItemOf<DciRecord[]>> {
+): Promise<SearchResponseItemOf<RegRecords>> {
   const criteria = item.search_criteria as Item;
   const page = pagination(item, criteria, settings);
   let found: SearchPage;
@@ -111,13 +114,20 @@ async function answer(
     }
     throw error;
   }
-  const records = await ports.load(found.recordKind, found.ids);
-  return searchResponseItem({
+  if (settings.domain === 'dr' && found.totalCount > 1) {
+    throw new ItemRejection(
+      'rjct.search.too_many_records_found',
+      `${found.totalCount} records match: a DR answer carries one`,
+    );
+  }
+  const loaded = await ports.load(found.recordKind, found.ids);
+  const records = found.ids.flatMap((id) => {
+    const record = loaded.get(id);
+    return record ? [cutFields(record, caller.sender.fields)] : [];
+  });
+  return searchResponseItem<RegRecords>({
     referenceId: String(item.reference_id),
-    records: found.ids.flatMap((id) => {
-      const record = records.get(id);
-      return record ? [cutFields(record, caller.sender.fields)] : [];
-    }),
+    records: settings.domain === 'dr' ? (records[0] ?? {}) : records,
     regType: REG_TYPES[settings.domain],
     regRecordType: found.recordType,
     pagination: { ...page, totalCount: found.totalCount },
@@ -133,7 +143,7 @@ export async function search(
   settings: SearchSettings,
 ): Promise<SearchOutcome> {
   const seen = new Set<string>();
-  const items: SearchResponseItemOf<DciRecord[]>[] = [];
+  const items: SearchResponseItemOf<RegRecords>[] = [];
   for (const item of message.search_request) {
     const referenceId = String(item.reference_id);
     try {

@@ -136,70 +136,71 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Compiled once, at start: the first request must not pay for it.
   compileValidators();
 
-  // Search on the default domain (sync and async): idtype-value on identifiers for now.
   const reader = new RegistryReader(db);
   const searchPorts: SearchPorts = {
     find: (input) => runSearch(db, input),
     load: (kind, ids) => reader.load(kind, ids),
   };
-  const domain = config.defaultDomain;
-  const searchSettings = { domain, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
   const validator = (wire: WireEndpoint) => (body: unknown) => {
     const result = validateRequest(wire, body);
     return result.ok ? undefined : result.error;
   };
-  const syncSearch = endpointFor(domain, 'registry/sync/search');
-  if (syncSearch && syncSearch.response.kind === 'envelope') {
-    registerSyncEndpoint(app, deps, domain, {
-      path: syncSearch.path,
-      action: syncSearch.action,
-      responseAction: syncSearch.response.action,
-      operation: syncSearch.operation,
-      validate: validator(syncSearch),
-      handle: (envelope, caller, context) =>
-        search(envelope.message as SearchJob['message'], context.correlationId, caller, searchPorts, searchSettings),
-    });
-  }
-  const asyncSearch = endpointFor(domain, 'registry/search');
-  if (asyncSearch) {
-    registerAsyncEndpoint(app, deps, domain, {
-      path: asyncSearch.path,
-      action: asyncSearch.action,
-      operation: asyncSearch.operation,
-      validate: validator(asyncSearch),
-      accept: async ({ envelope, caller, correlationId, callbackUrl }) =>
-        runInTx(db, async (trx) => {
-          const message = envelope.message as SearchJob['message'];
-          await deps.audit.record(
-            {
-              direction: 'inbound',
-              senderId: caller.sender.id,
-              receiverId: typeof envelope.header.receiver_id === 'string' ? envelope.header.receiver_id : null,
+  // Search (sync and async) on every enabled domain; the default one is also served at /registry/….
+  for (const domain of config.domains) {
+    const searchSettings = { domain, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
+    const syncSearch = endpointFor(domain, 'registry/sync/search');
+    if (syncSearch && syncSearch.response.kind === 'envelope') {
+      registerSyncEndpoint(app, deps, domain, {
+        path: syncSearch.path,
+        action: syncSearch.action,
+        responseAction: syncSearch.response.action,
+        operation: syncSearch.operation,
+        validate: validator(syncSearch),
+        handle: (envelope, caller, context) =>
+          search(envelope.message as SearchJob['message'], context.correlationId, caller, searchPorts, searchSettings),
+      });
+    }
+    const asyncSearch = endpointFor(domain, 'registry/search');
+    if (asyncSearch) {
+      registerAsyncEndpoint(app, deps, domain, {
+        path: asyncSearch.path,
+        action: asyncSearch.action,
+        operation: asyncSearch.operation,
+        validate: validator(asyncSearch),
+        accept: async ({ envelope, caller, correlationId, callbackUrl }) =>
+          runInTx(db, async (trx) => {
+            const message = envelope.message as SearchJob['message'];
+            await deps.audit.record(
+              {
+                direction: 'inbound',
+                senderId: caller.sender.id,
+                receiverId: typeof envelope.header.receiver_id === 'string' ? envelope.header.receiver_id : null,
+                domain,
+                action: asyncSearch.action,
+                path: asyncSearch.path,
+                messageId: envelope.header.message_id,
+                transactionId: message.transaction_id,
+                correlationId,
+                referenceIds: message.search_request.map((item) => String(item.reference_id)),
+                status: 'pdng',
+                httpStatus: 202,
+                receivedAt: new Date(),
+                request: envelope,
+              },
+              trx,
+            );
+            const job: SearchJob = {
+              kind: 'search',
               domain,
-              action: asyncSearch.action,
-              path: asyncSearch.path,
-              messageId: envelope.header.message_id,
-              transactionId: message.transaction_id,
+              senderId: caller.sender.id,
               correlationId,
-              referenceIds: message.search_request.map((item) => String(item.reference_id)),
-              status: 'pdng',
-              httpStatus: 202,
-              receivedAt: new Date(),
-              request: envelope,
-            },
-            trx,
-          );
-          const job: SearchJob = {
-            kind: 'search',
-            domain,
-            senderId: caller.sender.id,
-            correlationId,
-            message,
-            ...(callbackUrl ? { callbackUrl } : {}),
-          };
-          await enqueue(queue, QUEUES.request, job);
-        }),
-    });
+              message,
+              ...(callbackUrl ? { callbackUrl } : {}),
+            };
+            await enqueue(queue, QUEUES.request, job);
+          }),
+      });
+    }
   }
 
   await ensureQueues(queue, {
@@ -215,8 +216,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       sender: (id) => senders.get(id),
       search: (job, sender) =>
         search(job.message, job.correlationId, { sender, scope: sender.operations }, searchPorts, {
-          ...searchSettings,
           domain: job.domain,
+          defaultPageSize: config.defaultPageSize,
+          maxPageSize: config.maxPageSize,
         }),
       callbacks: {
         serverId: config.serverId,

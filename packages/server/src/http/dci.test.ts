@@ -298,6 +298,74 @@ describeBackends('DCI request pipeline', (ctx) => {
     expect(answers[3]).toMatchObject({ status: 'rjct', status_reason_code: 'rjct.sort.invalid' });
   });
 
+  it.skipIf(!specAvailable())(
+    "serves sync search on every domain, each answer valid against that domain's spec",
+    async () => {
+      for (const domain of ['social', 'crvs', 'ibr', 'dr', 'fr'] as const) {
+        const res = await post(body(), { url: `/${domain}/registry/sync/search` });
+        expect(res.statusCode, domain).toBe(200);
+        const validate = await specValidator(specFile(domain)!, '/registry/sync/search', 'post', 'response');
+        expect(specCheck(validate, res.json()), domain).toEqual([]);
+        const item = res.json<{ message: { search_response: { data: { reg_records: unknown } }[] } }>().message
+          .search_response[0]!;
+        if (domain === 'dr') expect(Array.isArray(item.data.reg_records)).toBe(false);
+        else expect(Array.isArray(item.data.reg_records)).toBe(true);
+      }
+      // DR answers one record: a query that matches two people is rejected for that item
+      const dir = mkdtempSync(join(tmpdir(), 'opendci-dr-'));
+      const file = join(dir, 'dr.ndjson');
+      writeFileSync(
+        file,
+        [1, 2]
+          .map((n) =>
+            JSON.stringify({
+              type: 'individual',
+              identifiers: [{ type: 'UIN', value: `DR-${n}` }],
+              disabilities: [{ disability_type: 'visual', functional_severity: 3 }],
+            }),
+          )
+          .join('\n'),
+      );
+      await importFile(ctx.database, file);
+      const broad = await post(
+        body({
+          items: [
+            {
+              referenceId: 'all',
+              criteria: { query_type: 'expression', query: { disability_type: 'visual' } } as never,
+            },
+          ],
+        }),
+        {
+          url: '/dr/registry/sync/search',
+        },
+      );
+      expect(
+        broad.json<{ message: { search_response: Record<string, unknown>[] } }>().message.search_response[0],
+      ).toMatchObject({
+        status: 'rjct',
+        status_reason_code: 'rjct.search.too_many_records_found',
+      });
+      const one = await post(
+        body({
+          items: [
+            {
+              referenceId: 'one',
+              criteria: { query_type: 'idtype-value', query: { type: 'UIN', value: 'DR-1' } } as never,
+            },
+          ],
+        }),
+        {
+          url: '/dr/registry/sync/search',
+        },
+      );
+      expect(
+        one.json<{ message: { search_response: { data: { reg_records: Record<string, unknown> } }[] } }>().message
+          .search_response[0]!.data.reg_records['@id'],
+      ).toMatch(/^urn:uuid:/);
+    },
+  );
+
   it('shows a sender whose legal basis is consent only the people who consented to it', async () => {
     const search = () => post(body({ senderId: 'consent-based', sign: 'none' }), { token: tokens['consent-based'] });
     const hidden = (await search()).json<{ message: { search_response: { pagination: { total_count: number } }[] } }>();

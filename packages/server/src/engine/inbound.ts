@@ -82,12 +82,14 @@ export function checkSenderId(body: unknown, caller: Caller): void {
  */
 export function checkShape(
   body: unknown,
-  expected: { action: string; validate: (body: unknown) => string | undefined },
+  expected: { action: string; validate: (body: unknown) => string | undefined; messageOptional?: boolean },
   settings: InboundSettings,
 ): Envelope {
   if (!isObject(body)) throw bad('the body must be a JSON object with header and message');
   if (!isObject(body.header)) throw bad('header is missing');
-  if (body.message === undefined || body.message === null) throw bad('message is missing');
+  // A callback may leave out `message` when its header says rjct (contract §3): the schema decides.
+  if (!expected.messageOptional && (body.message === undefined || body.message === null))
+    throw bad('message is missing');
   if (body.header.is_msg_encrypted === true) {
     throw new DciError(ErrorCode.EncryptionInvalid, 'encrypted messages are not accepted by this server');
   }
@@ -141,6 +143,14 @@ export async function checkSignature(
   );
 }
 
+function checkTimestamp(envelope: Envelope, settings: InboundSettings, nowMs: number): void {
+  const ts = Date.parse(envelope.header.message_ts);
+  if (Number.isNaN(ts)) throw bad('header.message_ts is not a date-time');
+  if (Math.abs(nowMs - ts) > settings.clockSkewSeconds * 1000) {
+    throw bad(`header.message_ts is more than ${settings.clockSkewSeconds} s away from this server's clock`);
+  }
+}
+
 /** (5) freshness and replay. Only a message that passed 1–4 consumes its id. */
 export async function checkFreshness(
   envelope: Envelope,
@@ -149,14 +159,25 @@ export async function checkFreshness(
   settings: InboundSettings,
   nowMs: number,
 ): Promise<void> {
-  const ts = Date.parse(envelope.header.message_ts);
-  if (Number.isNaN(ts)) throw bad('header.message_ts is not a date-time');
-  if (Math.abs(nowMs - ts) > settings.clockSkewSeconds * 1000) {
-    throw bad(`header.message_ts is more than ${settings.clockSkewSeconds} s away from this server's clock`);
-  }
+  checkTimestamp(envelope, settings, nowMs);
   if (!(await ports.consumeMessageId(caller.sender.id, envelope.header.message_id))) {
     throw bad(`header.message_id "${envelope.header.message_id}" was used before`, 409);
   }
+}
+
+/**
+ * (5) for callbacks we receive: freshness as for requests, but a `message_id` seen before is not
+ * an error — it is ACKed and not handled again. Returns false for such a duplicate.
+ */
+export async function checkCallbackFreshness(
+  envelope: Envelope,
+  caller: Caller,
+  ports: InboundPorts,
+  settings: InboundSettings,
+  nowMs: number,
+): Promise<boolean> {
+  checkTimestamp(envelope, settings, nowMs);
+  return ports.consumeMessageId(caller.sender.id, envelope.header.message_id);
 }
 
 /** (6) the operation and the domain are allowed for the sender (and granted by the token). */

@@ -3,6 +3,7 @@ import {
   compileValidators,
   DciError,
   endpointFor,
+  endpointsFor,
   ErrorCode,
   validateRequest,
   type WireEndpoint,
@@ -20,7 +21,14 @@ import { startQueue, type JobQueue } from '../jobs/queue.js';
 import { RegistryReader } from '../registry/reader.js';
 import { SenderKeyResolver, SenderStore, ServerKeys, TokenService, securityRoutes } from '../security/index.js';
 import { openStore } from '../store.js';
-import { registerAsyncEndpoint, registerDciAudit, registerSyncEndpoint, type DciRouteDeps } from './dci.js';
+import {
+  registerAsyncEndpoint,
+  registerCallbackEndpoint,
+  registerDciAudit,
+  registerSyncEndpoint,
+  type CallbackHandler,
+  type DciRouteDeps,
+} from './dci.js';
 import { runInTx } from '../db/tx.js';
 import { enqueue } from '../jobs/queue.js';
 import { ensureQueues, QUEUES } from '../jobs/queues.js';
@@ -41,6 +49,8 @@ declare module 'fastify' {
 export interface AppOptions {
   /** Use this store instead of opening the configured one (tests); it is not closed with the app. */
   database?: Database;
+  /** What to do with callbacks posted to us (default: ACK and discard: no request of ours awaits them yet). */
+  callbackHandler?: CallbackHandler;
   /** Fastify logger options; defaults to pino at the configured level with secrets redacted. */
   logger?: FastifyServerOptions['logger'];
 }
@@ -200,6 +210,28 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
             await enqueue(queue, QUEUES.request, job);
           }),
       });
+    }
+  }
+
+  // Callbacks other registries post to us (this server is also their client).
+  const onCallback: CallbackHandler =
+    options.callbackHandler ??
+    (async ({ domain, action, envelope, sender }) => {
+      // No request of ours awaits callbacks yet: every transaction is unknown, ACKed and discarded.
+      app.log.info(
+        { domain, action, sender: sender.id, transactionId: envelope.message?.transaction_id },
+        'callback for an unknown transaction discarded',
+      );
+    });
+  for (const domain of config.domains) {
+    for (const wire of endpointsFor(domain).filter((e) => e.mode === 'callback')) {
+      registerCallbackEndpoint(
+        app,
+        deps,
+        domain,
+        { path: wire.path, action: wire.action, validate: validator(wire) },
+        onCallback,
+      );
     }
   }
 

@@ -24,7 +24,9 @@ import {
   checkSenderId,
   checkShape,
   checkSignature,
+  checkCallbackFreshness,
   type Caller,
+  type SenderInfo,
   type Envelope,
   type InboundPorts,
   type InboundSettings,
@@ -282,6 +284,61 @@ export function registerAsyncEndpoint(
           dci.status = 'pdng';
           dci.audited = true;
           return reply.code(202).send(ack({ correlationId: dci.correlationId }));
+        }),
+    );
+  }
+}
+
+/** What this server does with a callback another registry posts to it (a later issue fills it). */
+export type CallbackHandler = (input: {
+  domain: Domain;
+  action: string;
+  envelope: Envelope;
+  sender: SenderInfo;
+}) => Promise<void>;
+
+/**
+ * Registers a callback receiver (`on-search`, `on-subscribe`, `on-unsubscribe`, `txn/on-status`,
+ * `notify`): bearer and signature policy as for requests, validation, then 200 with an ACK. A
+ * duplicate `message_id` is ACKed without being handled again (never 409); callbacks need only an
+ * active sender, no operation.
+ */
+export function registerCallbackEndpoint(
+  app: FastifyInstance,
+  deps: DciRouteDeps,
+  domain: Domain,
+  endpoint: { path: string; action: string; validate(body: unknown): string | undefined },
+  handle: CallbackHandler,
+): void {
+  for (const prefix of prefixesOf(deps.config, domain)) {
+    app.post(
+      `${prefix}/${endpoint.path}`,
+      { onRequest: async (request, reply) => authenticateRequest(request, reply, deps) },
+      async (request, reply) =>
+        guarded(request, async () => {
+          const dci = request.dci!;
+          dci.domain = domain;
+          dci.action = endpoint.action;
+          dci.requestBody = request.body;
+          const caller = dci.caller!;
+          if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+            throw new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', {
+              status: 415,
+            });
+          }
+          checkSenderId(request.body, caller);
+          const envelope = checkShape(request.body, { ...endpoint, messageOptional: true }, deps.settings);
+          dci.envelope = envelope;
+          const now = Date.now();
+          await checkSignature(envelope, caller, deps.ports, deps.settings, now);
+          const fresh = await checkCallbackFreshness(envelope, caller, deps.ports, deps.settings, now);
+          if (fresh) {
+            await handle({ domain, action: endpoint.action, envelope, sender: caller.sender });
+            dci.status = 'rcvd';
+          } else {
+            dci.status = 'duplicate';
+          }
+          return reply.code(200).send(ack({ correlationId: dci.correlationId }));
         }),
     );
   }

@@ -154,13 +154,18 @@ async function authenticateRequest(request: FastifyRequest, reply: FastifyReply,
   void reply;
 }
 
-/** Checks 2–6 of contract §4 (1 ran in onRequest); returns the caller and the typed envelope. */
-async function checkRequest(
+/**
+ * Checks 2–6 of contract §4 (1 ran in onRequest). A request consumes its `message_id` (a repeat is
+ * refused) and needs its operation; a callback we receive may omit `message` when rejected, needs
+ * no operation, and reports a repeated `message_id` as `fresh: false` instead of failing.
+ */
+async function checkMessage(
   request: FastifyRequest,
   deps: DciRouteDeps,
   domain: Domain,
-  endpoint: Pick<SyncEndpoint, 'action' | 'operation' | 'validate'>,
-): Promise<{ caller: Caller; envelope: Envelope }> {
+  endpoint: { action: string; validate(body: unknown): string | undefined; operation?: string },
+  kind: 'request' | 'callback',
+): Promise<{ caller: Caller; envelope: Envelope; fresh: boolean }> {
   const dci = request.dci!;
   dci.domain = domain;
   dci.action = endpoint.action;
@@ -170,13 +175,33 @@ async function checkRequest(
     throw new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', { status: 415 });
   }
   checkSenderId(request.body, caller);
-  const envelope = checkShape(request.body, endpoint, deps.settings);
+  const envelope = checkShape(request.body, { ...endpoint, messageOptional: kind === 'callback' }, deps.settings);
   dci.envelope = envelope;
   const now = Date.now();
   await checkSignature(envelope, caller, deps.ports, deps.settings, now);
+  if (kind === 'callback') {
+    return { caller, envelope, fresh: await checkCallbackFreshness(envelope, caller, deps.ports, deps.settings, now) };
+  }
   await checkFreshness(envelope, caller, deps.ports, deps.settings, now);
-  checkAllowed(caller, endpoint.operation, domain);
-  return { caller, envelope };
+  checkAllowed(caller, endpoint.operation!, domain);
+  return { caller, envelope, fresh: true };
+}
+
+/** A DCI POST route on every prefix of a domain: bearer first, then the handler, failures recorded. */
+function dciRoute(
+  app: FastifyInstance,
+  deps: DciRouteDeps,
+  domain: Domain,
+  path: string,
+  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>,
+): void {
+  for (const prefix of prefixesOf(deps.config, domain)) {
+    app.post(
+      `${prefix}/${path}`,
+      { onRequest: async (request, reply) => authenticateRequest(request, reply, deps) },
+      async (request, reply) => guarded(request, () => handler(request, reply)),
+    );
+  }
 }
 
 /** Runs `fn`, recording a failure's code on the request before it is rendered. */
@@ -198,35 +223,28 @@ export function registerSyncEndpoint(
   domain: Domain,
   endpoint: SyncEndpoint,
 ): void {
-  for (const prefix of prefixesOf(deps.config, domain)) {
-    app.post(
-      `${prefix}/${endpoint.path}`,
-      { onRequest: async (request, reply) => authenticateRequest(request, reply, deps) },
-      async (request, reply) =>
-        guarded(request, async () => {
-          const dci = request.dci!;
-          const { caller, envelope } = await checkRequest(request, deps, domain, endpoint);
-          const result = await endpoint.handle(envelope, caller, { domain, correlationId: dci.correlationId });
-          dci.status = result.status;
-          dci.referenceIds = result.referenceIds;
-          const items = result.totalCount ?? result.referenceIds.length;
-          const header = callbackHeader({
-            action: endpoint.responseAction,
-            senderId: deps.config.serverId,
-            receiverId: caller.sender.id,
-            status: result.status === 'part' ? 'succ' : result.status,
-            totalCount: items,
-            completedCount: items,
-          });
-          const key = deps.signer.active();
-          const signature = signMessage(
-            { header, message: result.message },
-            { senderId: deps.config.serverId, kid: key.kid, algorithm: key.algorithm, privateKey: key.privateKey },
-          );
-          return reply.code(200).send({ signature, header, message: result.message });
-        }),
+  dciRoute(app, deps, domain, endpoint.path, async (request, reply) => {
+    const dci = request.dci!;
+    const { caller, envelope } = await checkMessage(request, deps, domain, endpoint, 'request');
+    const result = await endpoint.handle(envelope, caller, { domain, correlationId: dci.correlationId });
+    dci.status = result.status;
+    dci.referenceIds = result.referenceIds;
+    const items = result.totalCount ?? result.referenceIds.length;
+    const header = callbackHeader({
+      action: endpoint.responseAction,
+      senderId: deps.config.serverId,
+      receiverId: caller.sender.id,
+      status: result.status === 'part' ? 'succ' : result.status,
+      totalCount: items,
+      completedCount: items,
+    });
+    const key = deps.signer.active();
+    const signature = signMessage(
+      { header, message: result.message },
+      { senderId: deps.config.serverId, kid: key.kid, algorithm: key.algorithm, privateKey: key.privateKey },
     );
-  }
+    return reply.code(200).send({ signature, header, message: result.message });
+  });
 }
 
 /** One async endpoint: checked like a sync one, then acknowledged and queued. */
@@ -255,38 +273,28 @@ export function registerAsyncEndpoint(
   domain: Domain,
   endpoint: AsyncEndpoint,
 ): void {
-  for (const prefix of prefixesOf(deps.config, domain)) {
-    app.post(
-      `${prefix}/${endpoint.path}`,
-      { onRequest: async (request, reply) => authenticateRequest(request, reply, deps) },
-      async (request, reply) =>
-        guarded(request, async () => {
-          const dci = request.dci!;
-          const { caller, envelope } = await checkRequest(request, deps, domain, endpoint);
-          // (7) the callback URL: present but invalid or not allowed is refused; absent = no callback.
-          const senderUri = envelope.header.sender_uri as string | null | undefined; // a string: the schema checked it
-          let callbackUrl: string | undefined;
-          if (senderUri !== undefined && senderUri !== null) {
-            checkCallbackUrl(senderUri, {
-              allowInsecure: deps.config.allowInsecureCallbacks,
-              sender: caller.sender,
-            });
-            // Posted exactly as given (brief §12 item 3): the check only vets it.
-            callbackUrl = senderUri;
-          }
-          await endpoint.accept({
-            envelope,
-            caller,
-            domain,
-            correlationId: dci.correlationId,
-            ...(callbackUrl ? { callbackUrl } : {}),
-          });
-          dci.status = 'pdng';
-          dci.audited = true;
-          return reply.code(202).send(ack({ correlationId: dci.correlationId }));
-        }),
-    );
-  }
+  dciRoute(app, deps, domain, endpoint.path, async (request, reply) => {
+    const dci = request.dci!;
+    const { caller, envelope } = await checkMessage(request, deps, domain, endpoint, 'request');
+    // (7) the callback URL: present but invalid or not allowed is refused; absent = no callback.
+    const senderUri = envelope.header.sender_uri as string | null | undefined; // a string: the schema checked it
+    let callbackUrl: string | undefined;
+    if (senderUri !== undefined && senderUri !== null) {
+      checkCallbackUrl(senderUri, { allowInsecure: deps.config.allowInsecureCallbacks, sender: caller.sender });
+      // Posted exactly as given (brief §12 item 3): the check only vets it.
+      callbackUrl = senderUri;
+    }
+    await endpoint.accept({
+      envelope,
+      caller,
+      domain,
+      correlationId: dci.correlationId,
+      ...(callbackUrl ? { callbackUrl } : {}),
+    });
+    dci.status = 'pdng';
+    dci.audited = true;
+    return reply.code(202).send(ack({ correlationId: dci.correlationId }));
+  });
 }
 
 /** What this server does with a callback another registry posts to it (a later issue fills it). */
@@ -310,36 +318,11 @@ export function registerCallbackEndpoint(
   endpoint: { path: string; action: string; validate(body: unknown): string | undefined },
   handle: CallbackHandler,
 ): void {
-  for (const prefix of prefixesOf(deps.config, domain)) {
-    app.post(
-      `${prefix}/${endpoint.path}`,
-      { onRequest: async (request, reply) => authenticateRequest(request, reply, deps) },
-      async (request, reply) =>
-        guarded(request, async () => {
-          const dci = request.dci!;
-          dci.domain = domain;
-          dci.action = endpoint.action;
-          dci.requestBody = request.body;
-          const caller = dci.caller!;
-          if (!/^application\/([a-z.+-]*\+)?json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
-            throw new DciError(ErrorCode.RequestBad, 'the body must be JSON (Content-Type: application/json)', {
-              status: 415,
-            });
-          }
-          checkSenderId(request.body, caller);
-          const envelope = checkShape(request.body, { ...endpoint, messageOptional: true }, deps.settings);
-          dci.envelope = envelope;
-          const now = Date.now();
-          await checkSignature(envelope, caller, deps.ports, deps.settings, now);
-          const fresh = await checkCallbackFreshness(envelope, caller, deps.ports, deps.settings, now);
-          if (fresh) {
-            await handle({ domain, action: endpoint.action, envelope, sender: caller.sender });
-            dci.status = 'rcvd';
-          } else {
-            dci.status = 'duplicate';
-          }
-          return reply.code(200).send(ack({ correlationId: dci.correlationId }));
-        }),
-    );
-  }
+  dciRoute(app, deps, domain, endpoint.path, async (request, reply) => {
+    const dci = request.dci!;
+    const { caller, envelope, fresh } = await checkMessage(request, deps, domain, endpoint, 'callback');
+    if (fresh) await handle({ domain, action: endpoint.action, envelope, sender: caller.sender });
+    dci.status = fresh ? 'rcvd' : 'duplicate';
+    return reply.code(200).send(ack({ correlationId: dci.correlationId }));
+  });
 }

@@ -3,12 +3,6 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { identifiers, toMember, type DciRecord, type IdentifierRow } from '../domains/records.js';
 
-export interface FoundRecord {
-  kind: 'individual' | 'household';
-  id: string;
-  record: DciRecord;
-}
-
 const GROUP_TYPE_CODES: Record<string, string> = { member: '1', household: '2', family: '3' };
 
 export class RegistryReader {
@@ -88,25 +82,5 @@ export class RegistryReader {
       if (group) out.set(id, group);
     }
     return out;
-  }
-
-  /** The record holding an identifier (any type), in its DCI shape. */
-  async findByIdentifier(type: string, value: string): Promise<FoundRecord | undefined> {
-    const found = await this.db
-      .selectFrom('identifier')
-      .select(['entity_type', 'entity_id'])
-      .where('id_type', '=', type)
-      .where('id_value', '=', value)
-      .executeTakeFirst();
-    if (!found) return undefined;
-    if (found.entity_type === 'individual') {
-      const record = (await this.members([found.entity_id])).get(found.entity_id);
-      return record ? { kind: 'individual', id: found.entity_id, record } : undefined;
-    }
-    if (found.entity_type === 'household') {
-      const record = await this.group(found.entity_id);
-      return record ? { kind: 'household', id: found.entity_id, record } : undefined;
-    }
-    return undefined;
   }
 }

@@ -1,4 +1,5 @@
 export { runSearch, type RunSearchOptions, type SearchResult } from './execute.js';
+export { checkClaims, MAX_CLAIMS, type CheckClaimsOptions, type ClaimCheck, type ClaimOutcome } from './verify.js';
 export {
   compileSearch,
   compileWhere,

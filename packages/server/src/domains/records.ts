@@ -1,7 +1,10 @@
 /**
  * Registry rows → DCI records in the spec's JSON-LD shape (dci-brief §7): a person is a
  * `Member` whose `demographic_info` is the `Person`; a household is a `Group`. Property names are
- * the [S] schema names; `@id` is the record's stable `urn:uuid:` id.
+ * the [S] schema names; `@id` is the record's stable `urn:uuid:` id. The core building blocks are
+ * here; each domain's record type is in its own module (`sr.ts` `Group`, `crvs.ts` `Person`,
+ * `ibr.ts` `Beneficiary`, `dr.ts` `DisabledPerson`, `fr.ts` `Farmer`), and the sender field
+ * allow-list in `fields.ts`.
  */
 import type { Address } from '../db/schema.js';
 
@@ -38,9 +41,12 @@ export interface PersonRow {
 
 export type DciRecord = Record<string, unknown>;
 
-const urn = (id: string) => `urn:uuid:${id}`;
+export { cutFields, FIELD_PATHS } from './fields.js';
 
-function compact<T extends Record<string, unknown>>(obj: T): Partial<T> {
+export const urn = (id: string) => `urn:uuid:${id}`;
+
+/** The object without its null, undefined, empty-list and empty-object values. */
+export function compact<T extends Record<string, unknown>>(obj: T): Partial<T> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(obj)) {
     if (value === null || value === undefined) continue;
@@ -99,64 +105,4 @@ export function toMember(row: PersonRow, ids: readonly IdentifierRow[]): DciReco
     registration_date: row.registration_date,
     last_updated: row.updated_at.toISOString(),
   });
-}
-
-/**
- * Where each field name a sender may be allowed (contract §7 vocabulary) appears in a record.
- * A record cut to a field list keeps `@id`, `@type` and the paths of the listed names only.
- */
-export const FIELD_PATHS: Record<string, readonly string[]> = {
-  identifier: ['member_identifier', 'demographic_info.identifier', 'identifier', 'group_identifier'],
-  given_name: ['demographic_info.name.given_name', 'name.given_name'],
-  surname: ['demographic_info.name.surname', 'name.surname', 'demographic_info.name.maiden_name', 'name.maiden_name'],
-  name: ['demographic_info.name', 'name'],
-  sex: ['demographic_info.sex', 'sex'],
-  birth_date: ['demographic_info.birth_date', 'birth_date'],
-  death_date: ['demographic_info.death_date', 'death_date'],
-  marital_status: ['marital_status'],
-  address: ['demographic_info.address', 'address'],
-  area: ['demographic_info.address', 'address'],
-  phone_number: ['demographic_info.phone_number', 'phone_number'],
-  email: ['demographic_info.email', 'email'],
-  registration_date: ['registration_date', 'demographic_info.registration_date'],
-  is_disabled: ['is_disabled'],
-  occupation: ['occupation'],
-  education_level: ['education_level'],
-  employment_status: ['employment_status'],
-  language_code: ['language_code'],
-  income_level: ['income_level'],
-  last_updated: ['last_updated', 'demographic_info.last_updated'],
-};
-
-const ALWAYS = ['@id', '@type', 'demographic_info.@id', 'demographic_info.@type'];
-
-function getPath(obj: DciRecord, path: string): unknown {
-  let cur: unknown = obj;
-  for (const part of path.split('.')) {
-    if (!cur || typeof cur !== 'object') return undefined;
-    cur = (cur as DciRecord)[part];
-  }
-  return cur;
-}
-
-function setPath(obj: DciRecord, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let cur = obj;
-  for (const part of parts.slice(0, -1)) {
-    cur[part] ??= {};
-    cur = cur[part] as DciRecord;
-  }
-  cur[parts.at(-1)!] = value;
-}
-
-/** Cuts a record to the allowed fields (null = every field). Unknown names allow nothing. */
-export function cutFields(record: DciRecord, allowed: readonly string[] | null): DciRecord {
-  if (allowed === null) return record;
-  const out: DciRecord = {};
-  const paths = [...ALWAYS, ...allowed.flatMap((name) => FIELD_PATHS[name] ?? [])];
-  for (const path of paths) {
-    const value = getPath(record, path);
-    if (value !== undefined) setPath(out, path, value);
-  }
-  return out;
 }

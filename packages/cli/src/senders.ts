@@ -1,12 +1,21 @@
 /**
  * `dci senders …`: the clients allowed to call this server (contract.md §1). Secrets are never
- * printed, except the new one of `rotate-secret` (once). Bad input exits with code 1 and a one-line
- * message.
+ * printed, except the new one of `rotate-secret` (once): not the client secret, not the callback
+ * token or callback client secret (shown as their kind, token URL and client id only). Bad input
+ * exits with code 1 and a one-line message.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from '@commander-js/extra-typings';
 import { action, CliInputError, print, printJson, withStore } from './common.js';
-import { SenderStore, type NewSenderKey, type Sender, type SenderFields, type SenderKey } from '@opendci/server';
+import {
+  loadConfig,
+  SenderStore,
+  type CallbackCredentials,
+  type NewSenderKey,
+  type Sender,
+  type SenderFields,
+  type SenderKey,
+} from '@opendci/server';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -35,10 +44,83 @@ interface SenderOptions {
   fields?: string;
   legalBasis?: string;
   rateLimitPerMinute?: string;
+  callbackToken?: string;
+  callbackTokenUrl?: string;
+  callbackClientId?: string;
+  callbackClientSecret?: string;
+  /** `--callback-auth KIND` (a string), or false for `--no-callback-auth`. */
+  callbackAuth?: string | boolean;
+}
+
+/**
+ * The callback auth the flags ask for: credentials, null to clear (`--no-callback-auth`,
+ * `--callback-auth none`), or undefined when no callback-auth flag is given.
+ */
+function callbackAuthInput(options: SenderOptions): CallbackCredentials | null | undefined {
+  const { callbackToken: token, callbackTokenUrl: tokenUrl, callbackClientId: clientId } = options;
+  const clientSecret = options.callbackClientSecret;
+  const oauth = {
+    '--callback-token-url': tokenUrl,
+    '--callback-client-id': clientId,
+    '--callback-client-secret': clientSecret,
+  };
+  const oauthGiven = Object.values(oauth).some((v) => v !== undefined);
+  let kind: string | undefined;
+  if (options.callbackAuth === false) kind = 'none';
+  else if (typeof options.callbackAuth === 'string') {
+    kind = options.callbackAuth.trim().toLowerCase();
+    if (!['none', 'bearer', 'oauth2'].includes(kind)) {
+      throw new CliInputError(`--callback-auth must be none, bearer or oauth2 (got "${options.callbackAuth}")`);
+    }
+  }
+  if (kind === 'none') {
+    if (token !== undefined || oauthGiven) {
+      throw new CliInputError(
+        '--no-callback-auth (--callback-auth none) cannot be combined with other callback-auth flags',
+      );
+    }
+    return null;
+  }
+  if (token !== undefined && oauthGiven) {
+    throw new CliInputError(
+      'give either --callback-token or --callback-token-url with --callback-client-id and --callback-client-secret, not both',
+    );
+  }
+  if (token !== undefined) {
+    if (kind === 'oauth2')
+      throw new CliInputError('--callback-auth oauth2 takes --callback-token-url, not --callback-token');
+    if (token.trim() === '') {
+      throw new CliInputError('--callback-token must not be empty (--no-callback-auth clears the callback auth)');
+    }
+    return { kind: 'bearer', token };
+  }
+  if (oauthGiven || kind === 'oauth2') {
+    if (kind === 'bearer') throw new CliInputError('--callback-auth bearer takes --callback-token');
+    const missing = Object.entries(oauth)
+      .filter(([, v]) => v === undefined || v.trim() === '')
+      .map(([flag]) => flag);
+    if (missing.length) throw new CliInputError(`OAuth2 callback auth needs ${missing.join(', ')}`);
+    return { kind: 'oauth2', tokenUrl: tokenUrl!, clientId: clientId!, clientSecret: clientSecret! };
+  }
+  if (kind === 'bearer') throw new CliInputError('--callback-auth bearer needs --callback-token');
+  return undefined;
+}
+
+/** The key-encryption key sealing callback secrets; warns when a secret is stored without one. */
+function keyEncryptionKey(auth: CallbackCredentials | null | undefined): Buffer | undefined {
+  const { keyEncryptionKey: kek } = loadConfig(process.env);
+  if (auth && !kek) {
+    process.stderr.write(
+      'dci: warning: DCI_KEY_ENCRYPTION_KEY is not set: the callback secret is stored unencrypted\n',
+    );
+  }
+  return kek;
 }
 
 function senderFields(options: SenderOptions): SenderFields {
   const fields: SenderFields = {};
+  const callbackAuth = callbackAuthInput(options);
+  if (callbackAuth !== undefined) fields.callbackAuth = callbackAuth;
   if (options.name !== undefined) fields.name = options.name;
   if (options.operations !== undefined) fields.operations = options.operations;
   if (options.domains !== undefined) fields.domains = options.domains;
@@ -88,6 +170,16 @@ function orDash(value: string | number | null): string {
   return value === null || value === '' ? '-' : String(value);
 }
 
+function describeCallbackAuth(sender: Sender): string {
+  const auth = sender.callbackAuth;
+  if (!auth) return 'none';
+  const stored = auth.encrypted ? 'stored encrypted' : 'stored unencrypted';
+  if (auth.kind === 'bearer') return `bearer token (${stored})`;
+  return `oauth2 client credentials, client id ${auth.clientId} at ${auth.tokenUrl} (secret ${stored})`;
+}
+
+const LABEL_WIDTH = 13;
+
 function describeSender(sender: Sender, keys: SenderKey[]): void {
   const rows: [string, string][] = [
     ['id', sender.id],
@@ -99,15 +191,16 @@ function describeSender(sender: Sender, keys: SenderKey[]): void {
     ['jwks url', orDash(sender.jwksUrl)],
     ['callbacks', sender.callbackAllow.length ? sender.callbackAllow.join(' ') : 'any URL (outbound rules apply)'],
     ['notify uri', orDash(sender.notifyUri)],
+    ['callback auth', describeCallbackAuth(sender)],
     ['fields', sender.fields ? sender.fields.join(', ') : 'all'],
     ['legal basis', sender.legalBasis],
     ['rate limit', sender.rateLimitPerMinute === null ? 'default' : `${sender.rateLimitPerMinute}/min`],
   ];
-  for (const [label, value] of rows) print(`  ${label.padEnd(12)} ${value}`);
-  if (keys.length === 0) print(`  ${'keys'.padEnd(12)} (none)`);
+  for (const [label, value] of rows) print(`  ${label.padEnd(LABEL_WIDTH)} ${value}`);
+  if (keys.length === 0) print(`  ${'keys'.padEnd(LABEL_WIDTH)} (none)`);
   keys.forEach((key, i) => {
     const state = key.revokedAt ? `, revoked ${key.revokedAt.toISOString()}` : '';
-    print(`  ${(i === 0 ? 'keys' : '').padEnd(12)} ${key.kid} (${key.algorithm}, ${key.source}${state})`);
+    print(`  ${(i === 0 ? 'keys' : '').padEnd(LABEL_WIDTH)} ${key.kid} (${key.algorithm}, ${key.source}${state})`);
   });
 }
 
@@ -138,16 +231,24 @@ export function registerSendersCommands(program: Command): void {
     .option('--fields <list>', 'record fields it may receive, or all (default)')
     .option('--legal-basis <basis>', 'statute (default), agreement or consent')
     .option('--rate-limit-per-minute <n>', 'requests per minute (default: the server default)')
+    .option('--callback-token <token>', "static bearer token for the sender's callback endpoints (never printed)")
+    .option('--callback-token-url <url>', "the sender's OAuth2 token endpoint for callbacks (client credentials)")
+    .option('--callback-client-id <id>', 'client id at that token endpoint')
+    .option('--callback-client-secret <secret>', 'client secret at that token endpoint (never printed)')
+    .option('--callback-auth <kind>', 'none (no Authorization on callbacks, the default), bearer or oauth2')
+    .option('--no-callback-auth', 'same as --callback-auth none')
     .option('--json', 'machine-readable output')
     .action(
       action(async (options) => {
         const keys = keyInput(options);
+        const fields = senderFields(options);
+        const kek = keyEncryptionKey(fields.callbackAuth);
         const result = await withStore(async ({ db }) => {
-          const store = new SenderStore(db);
+          const store = new SenderStore(db, { keyEncryptionKey: kek });
           const sender = await store.add({
             id: options.id,
             clientSecret: options.clientSecret,
-            ...senderFields(options),
+            ...fields,
             keys,
           });
           return { sender, keys: await store.keys(sender.id) };
@@ -211,15 +312,23 @@ export function registerSendersCommands(program: Command): void {
     .option('--fields <list>', 'record fields it may receive, or all')
     .option('--legal-basis <basis>', 'statute, agreement or consent')
     .option('--rate-limit-per-minute <n>', 'requests per minute, or none')
+    .option('--callback-token <token>', "set a static bearer token for the sender's callbacks (never printed)")
+    .option('--callback-token-url <url>', "set OAuth2 callback auth: the sender's token endpoint")
+    .option('--callback-client-id <id>', 'with --callback-token-url: the client id')
+    .option('--callback-client-secret <secret>', 'with --callback-token-url: the client secret (never printed)')
+    .option('--callback-auth <kind>', 'none clears the callback auth; bearer or oauth2 name the kind set')
+    .option('--no-callback-auth', 'clear the callback auth')
     .option('--enable', 'make a disabled sender active again')
     .option('--json', 'machine-readable output')
     .action(
       action(async (id, options) => {
         const keys = keyInput(options);
+        const fields = senderFields(options);
+        const kek = keyEncryptionKey(fields.callbackAuth);
         const result = await withStore(async ({ db }) => {
-          const store = new SenderStore(db);
+          const store = new SenderStore(db, { keyEncryptionKey: kek });
           const sender = await store.update(id, {
-            ...senderFields(options),
+            ...fields,
             ...(options.clientSecret === undefined ? {} : { clientSecret: options.clientSecret }),
             ...(options.enable ? { active: true } : {}),
             keys,

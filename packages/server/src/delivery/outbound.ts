@@ -1,5 +1,6 @@
 /**
- * Outbound HTTP to URLs our callers give us (`header.sender_uri`, notify URIs): the rules of
+ * Outbound HTTP to URLs our callers give us (`header.sender_uri`, notify URIs, a sender's
+ * callback token endpoint and JWKS URL; postJson, postForm, getJson): the rules of
  * architecture §7 and contract §1–§2. A target must be an absolute http(s) URL without
  * credentials; https unless `allowInsecure` (DCI_ALLOW_INSECURE_CALLBACKS); every address its host
  * resolves to must be public (address.ts) unless `allowInsecure`; the connection goes to exactly
@@ -220,8 +221,11 @@ const DROPPED_HEADERS = new Set([
   'proxy-connection',
 ]);
 
-function requestHeaders(given: Record<string, string> | undefined): Record<string, string> {
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+function requestHeaders(
+  defaults: Record<string, string>,
+  given: Record<string, string> | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = { ...defaults };
   for (const [name, value] of Object.entries(given ?? {})) {
     const key = name.toLowerCase();
     if (!DROPPED_HEADERS.has(key)) headers[key] = value;
@@ -271,12 +275,46 @@ function toOutboundError(error: unknown, timedOut: boolean, timeoutMs: number): 
  * Throws OutboundError; `refused` means no connection was attempted.
  */
 export async function postJson(url: string | URL, body: unknown, options: PostJsonOptions): Promise<OutboundResponse> {
+  const payload = typeof body === 'string' ? body : (JSON.stringify(body) as string | undefined);
+  if (payload === undefined) throw new TypeError('postJson: the body cannot be serialized as JSON');
+  return send('POST', url, payload, { 'content-type': 'application/json', accept: 'application/json' }, options);
+}
+
+/**
+ * POSTs an `application/x-www-form-urlencoded` body (e.g. an OAuth2 token request) under the
+ * same rules as postJson; the answer is parsed as postJson's is.
+ */
+export async function postForm(
+  url: string | URL,
+  fields: Readonly<Record<string, string>>,
+  options: PostJsonOptions,
+): Promise<OutboundResponse> {
+  const payload = new URLSearchParams(Object.entries(fields)).toString();
+  return send(
+    'POST',
+    url,
+    payload,
+    { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    options,
+  );
+}
+
+/** GETs a JSON document (e.g. a sender's JWKS) under the same rules as postJson. */
+export async function getJson(url: string | URL, options: PostJsonOptions): Promise<OutboundResponse> {
+  return send('GET', url, undefined, { accept: 'application/json' }, options);
+}
+
+async function send(
+  method: 'GET' | 'POST',
+  url: string | URL,
+  payload: string | undefined,
+  defaultHeaders: Record<string, string>,
+  options: PostJsonOptions,
+): Promise<OutboundResponse> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_OUTBOUND_TIMEOUT_MS;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
     throw new TypeError(`timeoutMs must be positive (got ${timeoutMs})`);
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-  const payload = typeof body === 'string' ? body : (JSON.stringify(body) as string | undefined);
-  if (payload === undefined) throw new TypeError('postJson: the body cannot be serialized as JSON');
   const allowInsecure = options.allowInsecure === true;
   const checked = checkUrlRules(url, allowInsecure);
   if ('reason' in checked) throw new OutboundError('refused', checked.reason);
@@ -307,9 +345,9 @@ export async function postJson(url: string | URL, body: unknown, options: PostJs
       pipelining: 1,
     });
     const response = await request(target, {
-      method: 'POST',
-      body: payload,
-      headers: requestHeaders(options.headers),
+      method,
+      ...(payload === undefined ? {} : { body: payload }),
+      headers: requestHeaders(defaultHeaders, options.headers),
       dispatcher: agent,
       signal: deadline.signal,
     });

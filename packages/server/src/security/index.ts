@@ -1,5 +1,12 @@
 /** Authentication and keys: client secrets, senders, sender keys, server keys, OAuth2, and their routes. */
-export { generateSecret, hashSecret, verifySecret as verifySecretHash } from './secrets.js';
+export {
+  generateSecret,
+  hashSecret,
+  verifySecret as verifySecretHash,
+  sealSecret,
+  openSecret,
+  SealedSecretError,
+} from './secrets.js';
 export {
   SenderStore,
   SenderError,
@@ -15,6 +22,12 @@ export {
   parseOperations,
   parseDomains,
   parseFields,
+  parseCallbackAuth,
+  CALLBACK_AUTH_KINDS,
+  type CallbackAuthKind,
+  type CallbackCredentials,
+  type CallbackAuthInfo,
+  type SenderStoreOptions,
   type Sender,
   type SenderKey,
   type SenderOperation,

@@ -81,7 +81,8 @@ describeBackends('sender key resolver', (ctx) => {
   });
 
   function resolver(options: ConstructorParameters<typeof SenderKeyResolver>[1] = {}) {
-    return new SenderKeyResolver(ctx.database.db, { now: () => clock.now, ...options });
+    // The JWKS server is on loopback: allowed only with DCI_ALLOW_INSECURE_CALLBACKS.
+    return new SenderKeyResolver(ctx.database.db, { now: () => clock.now, allowInsecure: true, ...options });
   }
 
   it('resolves registered PEM keys by kid and caches them', async () => {

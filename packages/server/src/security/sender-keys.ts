@@ -2,12 +2,19 @@
  * Finds the public key a sender signed with: its PEM keys registered in `sender_key`, else the
  * keys of its JWKS URL (RFC 7517). Keys are cached as KeyObjects; a JWKS is fetched again on an
  * unknown `kid` at most once per `refetchIntervalMs` per sender, and when older than `jwksMaxAgeMs`.
+ *
+ * A JWKS URL is a URL a sender gave us, so it is fetched under the outbound-safety rules of
+ * delivery/outbound.ts (https only and no loopback/private targets unless `allowInsecure` =
+ * DCI_ALLOW_INSECURE_CALLBACKS, the vetted address pinned, no redirects, a deadline, a size
+ * limit), and every fetch, refused or not, is written to the audit trail (direction `outbound`,
+ * action `jwks`, status `succ` or `err`, no payload).
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { jwkThumbprint } from '@opendci/protocol';
 import type { Kysely } from 'kysely';
-import { request } from 'undici';
+import type { AuditEntry } from '../audit/audit.js';
 import type { DB } from '../db/schema.js';
+import { getJson, OutboundError, type HostLookup } from '../delivery/outbound.js';
 
 export interface SenderKeyResolverOptions {
   /** Least time between two JWKS fetches for one sender (default 60 s): bounds refetches on unknown kids. */
@@ -26,6 +33,14 @@ export interface SenderKeyResolverOptions {
   now?: () => number;
   /** Told about JWKS fetch failures (the caller logs them). */
   onError?: (senderId: string, error: unknown) => void;
+  /** DCI_ALLOW_INSECURE_CALLBACKS: allow http and loopback/private JWKS URLs (default false). */
+  allowInsecure?: boolean;
+  /** Host name resolution (tests); default node:dns. */
+  lookup?: HostLookup;
+  /** Where every JWKS fetch is recorded (an AuditTrail); none by default. */
+  audit?: { record(entry: AuditEntry): Promise<unknown> };
+  /** This server's id: the `sender_id` of the audit rows. */
+  serverId?: string;
 }
 
 interface PemEntry {
@@ -43,6 +58,17 @@ interface JwksEntry {
 }
 
 const MIN_RSA_BITS = 2048;
+
+/** A JWKS answered, but not with a usable key set. */
+class JwksError extends Error {
+  constructor(
+    message: string,
+    readonly httpStatus: number,
+  ) {
+    super(message);
+    this.name = 'JwksError';
+  }
+}
 
 /**
  * The public keys of a JWK Set document: Ed25519 (`OKP`) and RSA signature keys (keys with
@@ -89,6 +115,10 @@ export class SenderKeyResolver {
   private readonly maxJwksBytes: number;
   private readonly now: () => number;
   private readonly onError: (senderId: string, error: unknown) => void;
+  private readonly allowInsecure: boolean;
+  private readonly lookup: HostLookup | undefined;
+  private readonly audit: SenderKeyResolverOptions['audit'];
+  private readonly serverId: string | null;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -102,6 +132,10 @@ export class SenderKeyResolver {
     this.maxJwksBytes = options.maxJwksBytes ?? 256 * 1024;
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? (() => {});
+    this.allowInsecure = options.allowInsecure === true;
+    this.lookup = options.lookup;
+    this.audit = options.audit;
+    this.serverId = options.serverId ?? null;
   }
 
   /** The sender's key with this kid, or undefined (unknown kid, unknown sender, revoked key). */
@@ -181,7 +215,7 @@ export class SenderKeyResolver {
   private refresh(senderId: string, jwks: JwksEntry): Promise<void> {
     if (jwks.inflight) return jwks.inflight;
     jwks.lastFetchAt = this.now();
-    jwks.inflight = this.fetchJwks(jwks.url)
+    jwks.inflight = this.fetchAudited(senderId, jwks.url)
       .then((keys) => {
         jwks.keys = keys;
         jwks.fetchedAt = this.now();
@@ -193,36 +227,68 @@ export class SenderKeyResolver {
     return jwks.inflight;
   }
 
-  private async fetchJwks(url: string): Promise<Map<string, KeyObject>> {
-    const timeout = this.fetchTimeoutMs;
-    const response = await request(url, {
-      method: 'GET',
-      headers: { accept: 'application/jwk-set+json, application/json' },
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      signal: AbortSignal.timeout(timeout),
-    });
-    if (response.statusCode !== 200) {
-      await response.body.dump();
-      throw new Error(`JWKS ${url} answered HTTP ${response.statusCode}`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      const buffer = chunk as Buffer;
-      size += buffer.length;
-      if (size > this.maxJwksBytes) {
-        response.body.destroy();
-        throw new Error(`JWKS ${url} is larger than ${this.maxJwksBytes} bytes`);
-      }
-      chunks.push(buffer);
-    }
-    let document: unknown;
+  /** Fetches a JWKS and records the fetch in the audit trail, whatever its outcome. */
+  private async fetchAudited(senderId: string, url: string): Promise<Map<string, KeyObject>> {
+    const receivedAt = new Date();
+    let httpStatus: number | null = null;
+    let failure: string | undefined;
     try {
-      document = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      throw new Error(`JWKS ${url} is not JSON`);
+      const fetched = await this.fetchJwks(url);
+      httpStatus = fetched.status;
+      return fetched.keys;
+    } catch (error) {
+      httpStatus = error instanceof JwksError ? error.httpStatus : null;
+      failure =
+        error instanceof OutboundError
+          ? `${error.kind}: ${error.message}`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      throw error;
+    } finally {
+      if (this.audit) {
+        try {
+          await this.audit.record({
+            direction: 'outbound',
+            senderId: this.serverId,
+            receiverId: senderId,
+            action: 'jwks',
+            path: url,
+            status: failure === undefined ? 'succ' : 'err',
+            reasonCode: failure === undefined ? null : failure.slice(0, 200),
+            httpStatus,
+            receivedAt,
+          });
+        } catch (error) {
+          // The keys are still good; the caller logs the lost audit row.
+          this.onError(senderId, error);
+        }
+      }
     }
-    return keysFromJwks(document);
+  }
+
+  private async fetchJwks(url: string): Promise<{ status: number; keys: Map<string, KeyObject> }> {
+    const response = await getJson(url, {
+      allowInsecure: this.allowInsecure,
+      timeoutMs: this.fetchTimeoutMs,
+      maxResponseBytes: this.maxJwksBytes,
+      headers: { accept: 'application/jwk-set+json, application/json' },
+      ...(this.lookup ? { lookup: this.lookup } : {}),
+    });
+    if (response.status !== 200) throw new JwksError(`JWKS ${url} answered HTTP ${response.status}`, response.status);
+    let document = response.body;
+    if (typeof document === 'string') {
+      // Served with a non-JSON content type, or not JSON at all.
+      try {
+        document = JSON.parse(document);
+      } catch {
+        throw new JwksError(`JWKS ${url} is not JSON`, response.status);
+      }
+    }
+    try {
+      return { status: response.status, keys: keysFromJwks(document) };
+    } catch (error) {
+      throw new JwksError(`JWKS ${url}: ${(error as Error).message}`, response.status);
+    }
   }
 }

@@ -43,10 +43,14 @@ export interface Config {
   callbackRetryDelaySeconds: number;
   callbackRetryDelayMaxSeconds: number;
   callbackTimeoutMs: number;
-  /** Jobs a worker node runs at once, per queue. */
+  /** Fetch loops a worker node runs per queue. */
   workerConcurrency: number;
+  /** Jobs each loop fetches and runs at once. */
+  workerBatchSize: number;
   /** Trust X-Forwarded-For from a reverse proxy (only behind one). */
   trustProxy: boolean;
+  /** Days the answers of async transactions are kept for txn status. */
+  resultRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -201,7 +205,16 @@ export function loadConfig(env: Env = process.env): Config {
     100,
     600_000,
   );
-  const workerConcurrency = parseInteger(env.DCI_WORKER_CONCURRENCY, 'DCI_WORKER_CONCURRENCY', problems, 8, 1, 256);
+  const workerConcurrency = parseInteger(env.DCI_WORKER_CONCURRENCY, 'DCI_WORKER_CONCURRENCY', problems, 4, 1, 256);
+  const workerBatchSize = parseInteger(env.DCI_WORKER_BATCH_SIZE, 'DCI_WORKER_BATCH_SIZE', problems, 16, 1, 500);
+  const resultRetentionDays = parseInteger(
+    env.DCI_RESULT_RETENTION_DAYS,
+    'DCI_RESULT_RETENTION_DAYS',
+    problems,
+    7,
+    1,
+    3650,
+  );
   const trustProxy = parseBoolean(env.DCI_TRUST_PROXY, 'DCI_TRUST_PROXY', problems, false);
   const auditPayloads = (env.DCI_AUDIT_PAYLOADS?.trim() || 'redacted') as Config['auditPayloads'];
   if (!['full', 'redacted', 'none'].includes(auditPayloads))
@@ -237,6 +250,8 @@ export function loadConfig(env: Env = process.env): Config {
     callbackRetryDelayMaxSeconds,
     callbackTimeoutMs,
     workerConcurrency,
+    workerBatchSize,
     trustProxy,
+    resultRetentionDays,
   };
 }

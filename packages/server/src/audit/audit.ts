@@ -1,5 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import type { Insertable } from 'kysely';
+import type { DciTransactionTable } from '../db/schema.js';
+import { Batcher } from '../util/batcher.js';
 import { uuid7 } from '../util/uuid7.js';
 import { redact, type AuditPayloads } from './redact.js';
 
@@ -31,12 +34,16 @@ export interface AuditOptions {
   redactFields: readonly string[];
 }
 
+type Row = Insertable<DciTransactionTable>;
+
 /**
  * The audit trail: one `dci_transaction` row per inbound request and per outbound call, with
- * payloads stored whole, redacted (personal fields replaced) or not at all.
+ * payloads stored whole, redacted (personal fields replaced) or not at all. Entries written
+ * outside a transaction share inserts with simultaneous ones (group commit).
  */
 export class AuditTrail {
   private readonly fields: ReadonlySet<string>;
+  private readonly batcher = new Batcher<Row, void>((rows) => this.insert(rows));
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -69,37 +76,63 @@ export class AuditTrail {
       .execute();
   }
 
-  /** Records an entry; returns its id. */
-  async record(entry: AuditEntry, db: Kysely<DB> = this.db): Promise<string> {
+  /**
+   * Records an entry; returns its id once it is written. Inside a transaction (`db` given) it is
+   * written in that transaction; otherwise with the entries recorded at the same time.
+   */
+  async record(entry: AuditEntry, db?: Kysely<DB>): Promise<string> {
+    const row = this.row(entry);
+    if (db) await db.insertInto('dci_transaction').values(row).execute();
+    else await this.batcher.submit(row);
+    return row.id;
+  }
+
+  /** Resolves once every entry recorded so far is written. */
+  flush(): Promise<void> {
+    return this.batcher.flush();
+  }
+
+  /** One insert for the batch; if it fails, row by row, so that one bad entry costs only itself. */
+  private async insert(rows: Row[]): Promise<void[]> {
+    try {
+      await this.db.insertInto('dci_transaction').values(rows).execute();
+    } catch (error) {
+      if (rows.length === 1) throw error;
+      const results = await Promise.allSettled(
+        rows.map((row) => this.db.insertInto('dci_transaction').values(row).execute()),
+      );
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+    return rows.map(() => undefined);
+  }
+
+  private row(entry: AuditEntry): Row & { id: string } {
     const id = uuid7(entry.receivedAt.getTime());
     const completedAt = entry.completedAt ?? new Date();
-    await db
-      .insertInto('dci_transaction')
-      .values({
-        id,
-        direction: entry.direction,
-        sender_id: entry.senderId ?? null,
-        receiver_id: entry.receiverId ?? null,
-        domain: entry.domain ?? null,
-        action: entry.action ?? null,
-        path: entry.path ?? null,
-        message_id: entry.messageId ?? null,
-        transaction_id: entry.transactionId ?? null,
-        correlation_id: entry.correlationId ?? null,
-        reference_ids: entry.referenceIds ?? [],
-        status: entry.status,
-        reason_code: entry.reasonCode ?? null,
-        http_status: entry.httpStatus ?? null,
-        attempt: entry.attempt ?? 1,
-        received_at: entry.receivedAt,
-        completed_at: completedAt,
-        duration_ms: completedAt.getTime() - entry.receivedAt.getTime(),
-        request: this.payload(entry.request),
-        response: this.payload(entry.response),
-        consent: entry.consent === undefined ? null : JSON.stringify(entry.consent),
-        authorize: entry.authorize === undefined ? null : JSON.stringify(entry.authorize),
-      })
-      .execute();
-    return id;
+    return {
+      id,
+      direction: entry.direction,
+      sender_id: entry.senderId ?? null,
+      receiver_id: entry.receiverId ?? null,
+      domain: entry.domain ?? null,
+      action: entry.action ?? null,
+      path: entry.path ?? null,
+      message_id: entry.messageId ?? null,
+      transaction_id: entry.transactionId ?? null,
+      correlation_id: entry.correlationId ?? null,
+      reference_ids: entry.referenceIds ?? [],
+      status: entry.status,
+      reason_code: entry.reasonCode ?? null,
+      http_status: entry.httpStatus ?? null,
+      attempt: entry.attempt ?? 1,
+      received_at: entry.receivedAt,
+      completed_at: completedAt,
+      duration_ms: completedAt.getTime() - entry.receivedAt.getTime(),
+      request: this.payload(entry.request),
+      response: this.payload(entry.response),
+      consent: entry.consent === undefined ? null : JSON.stringify(entry.consent),
+      authorize: entry.authorize === undefined ? null : JSON.stringify(entry.authorize),
+    };
   }
 }

@@ -1,12 +1,16 @@
 import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
 import * as registry from './migrations/0001_registry.js';
 import * as protocol from './migrations/0002_protocol.js';
+import * as results from './migrations/0003_results.js';
+import * as partner from './migrations/0004_vital_event_partner.js';
 import type { DB } from './schema.js';
 
 /** All migrations, in order. Static imports: the compiled package needs no file-system discovery. */
 const migrations: Record<string, Migration> = {
   '0001_registry': registry,
   '0002_protocol': protocol,
+  '0003_results': results,
+  '0004_vital_event_partner': partner,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).at(-1)!;

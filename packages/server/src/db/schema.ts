@@ -270,12 +270,26 @@ export interface DciTransactionTable {
   authorize: Json<unknown> | null;
 }
 
+export interface DciResultTable {
+  correlation_id: string;
+  sender_id: string;
+  domain: string;
+  txn_type: string;
+  transaction_id: string;
+  reference_ids: Generated<string[]>;
+  status: string;
+  result: Json<unknown> | null;
+  created_at: GeneratedTimestamp;
+  completed_at: Timestamp | null;
+}
+
 export interface DB {
   sender: SenderTable;
   sender_key: SenderKeyTable;
   server_key: ServerKeyTable;
   replay: ReplayTable;
   dci_transaction: DciTransactionTable;
+  dci_result: DciResultTable;
   area: AreaTable;
   individual: IndividualTable;
   household: HouseholdTable;

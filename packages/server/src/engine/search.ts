@@ -31,8 +31,13 @@ export interface SearchPorts {
     pageNumber: number;
     consentSenderId?: string;
   }): Promise<SearchPage>;
-  /** The records of the ids, in their DCI shape, keyed by id. */
-  load(kind: 'individual' | 'household', ids: readonly string[]): Promise<Map<string, DciRecord>>;
+  /** The records of the ids, in the DCI shape of the resolved record type, keyed by id. */
+  load(request: {
+    domain: Domain;
+    recordType: string;
+    recordKind: 'individual' | 'household';
+    ids: readonly string[];
+  }): Promise<Map<string, DciRecord>>;
 }
 
 export interface SearchSettings {
@@ -120,7 +125,12 @@ async function answer(
       `${found.totalCount} records match: a DR answer carries one`,
     );
   }
-  const loaded = await ports.load(found.recordKind, found.ids);
+  const loaded = await ports.load({
+    domain: settings.domain,
+    recordType: found.recordType,
+    recordKind: found.recordKind,
+    ids: found.ids,
+  });
   const records = found.ids.flatMap((id) => {
     const record = loaded.get(id);
     return record ? [cutFields(record, caller.sender.fields)] : [];
@@ -135,8 +145,14 @@ async function answer(
   });
 }
 
+/** The message of a search request, as validated. */
+export interface SearchMessage {
+  transaction_id: string;
+  search_request: Item[];
+}
+
 export async function search(
-  message: { transaction_id: string; search_request: Item[] },
+  message: SearchMessage,
   correlationId: string,
   caller: Caller,
   ports: SearchPorts,

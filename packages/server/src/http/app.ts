@@ -6,33 +6,48 @@ import {
   endpointsFor,
   ErrorCode,
   validateRequest,
+  type TxnStatusRequest,
+  type TxnType,
   type WireEndpoint,
 } from '@opendci/protocol';
 import { AuditTrail } from '../audit/audit.js';
-import type { Config } from '../config.js';
+import type { Config, Domain } from '../config.js';
 import { isMigrated } from '../db/migrate.js';
 import { ping, type Database } from '../db/open.js';
-import { search, type SearchPorts } from '../engine/search.js';
+import { verify, type VerifyMessage, type VerifyPorts } from '../engine/verify.js';
+import { checkClaims } from '../search/verify.js';
+import { search, type SearchMessage, type SearchPorts } from '../engine/search.js';
 import { runSearch } from '../search/index.js';
-import type { InboundPorts } from '../engine/inbound.js';
+import type { Caller, Envelope, InboundPorts } from '../engine/inbound.js';
 import { RateLimiter } from '../inbound/rate-limit.js';
 import { ReplayGuard } from '../inbound/replay.js';
 import { startQueue, type JobQueue } from '../jobs/queue.js';
 import { RegistryReader } from '../registry/reader.js';
 import { SenderKeyResolver, SenderStore, ServerKeys, TokenService, securityRoutes } from '../security/index.js';
+import { SenderCache } from '../security/sender-cache.js';
 import { openStore } from '../store.js';
 import {
   registerAsyncEndpoint,
   registerCallbackEndpoint,
   registerDciAudit,
   registerSyncEndpoint,
+  type AsyncAcceptInput,
   type CallbackHandler,
   type DciRouteDeps,
 } from './dci.js';
 import { runInTx } from '../db/tx.js';
 import { enqueue } from '../jobs/queue.js';
 import { ensureQueues, QUEUES } from '../jobs/queues.js';
-import { startWorkers, type SearchJob } from '../jobs/workers.js';
+import {
+  REQUEST_KINDS,
+  referenceIdsOf,
+  startWorkers,
+  type RequestJob,
+  type RequestKind,
+  type RequestOutcome,
+} from '../jobs/workers.js';
+import { txnStatus } from '../engine/txn-status.js';
+import { TransactionResults } from '../txn/results.js';
 import { registerErrorHandlers } from './errors.js';
 
 declare module 'fastify' {
@@ -94,7 +109,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('queue', queue);
   queue.on('error', (error: Error) => app.log.error({ err: error }, 'job queue error'));
 
+  const audit = new AuditTrail(database.db, {
+    payloads: config.auditPayloads,
+    redactFields: config.auditRedactFields,
+  });
   app.addHook('onClose', async () => {
+    // Entries of the last requests are written before the store closes.
+    await audit.flush().catch((error: unknown) => app.log.error({ err: error }, 'could not write the audit trail'));
     await queue
       .stop({ graceful: true, close: database.backend === 'postgres', timeout: 10_000 })
       .catch((error: unknown) => {
@@ -107,9 +128,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const senders = new SenderStore(db);
   const serverKeys = await ServerKeys.load(db, { keyEncryptionKey: config.keyEncryptionKey });
   const tokens = TokenService.fromConfig(config, senders, serverKeys);
-  const senderKeys = new SenderKeyResolver(db);
+  const senderKeys = new SenderKeyResolver(db, {
+    allowInsecure: config.allowInsecureCallbacks,
+    serverId: config.serverId,
+    audit,
+    onError: (senderId, error) => app.log.warn({ err: error, senderId }, 'JWKS fetch failed'),
+  });
   const replay = new ReplayGuard(db, Math.max(3600, config.clockSkewSeconds * 4));
   const limiter = new RateLimiter();
+  // Every request reads its sender: kept 5 s per node, dropped at once when changed here.
+  const senderCache = new SenderCache((id: string) => senders.get(id));
+  senders.onChange((id) => senderCache.invalidate(id));
   app.decorate('senders', senders);
   app.decorate('serverKeys', serverKeys);
   app.decorate('tokens', tokens);
@@ -130,7 +159,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   const ports: InboundPorts = {
     verifyToken: (token) => tokens.verify(token),
-    sender: (id) => senders.get(id),
+    sender: (id) => senderCache.get(id),
     senderKey: (senderId, kid) => senderKeys.resolve(senderId, kid),
     consumeMessageId: (senderId, messageId) => replay.consume(senderId, messageId),
   };
@@ -139,7 +168,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ports,
     settings: { receiverIds: config.receiverIds, clockSkewSeconds: config.clockSkewSeconds, versions: ['1.0.0'] },
     signer: serverKeys,
-    audit: new AuditTrail(db, { payloads: config.auditPayloads, redactFields: config.auditRedactFields }),
+    audit,
     rateLimit: (senderId, perMinute) => limiter.take(senderId, perMinute),
   };
   registerDciAudit(app, deps);
@@ -149,66 +178,118 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const reader = new RegistryReader(db);
   const searchPorts: SearchPorts = {
     find: (input) => runSearch(db, input),
-    load: (kind, ids) => reader.load(kind, ids),
+    load: (request) => reader.load(request),
   };
   const validator = (wire: WireEndpoint) => (body: unknown) => {
     const result = validateRequest(wire, body);
     return result.ok ? undefined : result.error;
   };
-  // Search (sync and async) on every enabled domain; the default one is also served at /registry/….
+  const results = new TransactionResults(db);
+  const searchSettings = (domain: Domain) => ({
+    domain,
+    defaultPageSize: config.defaultPageSize,
+    maxPageSize: config.maxPageSize,
+  });
+  // Each request kind runs the same engine code, sync or as the job of its async twin.
+  const handlers: Record<
+    RequestKind,
+    (message: Envelope['message'], correlationId: string, caller: Caller, domain: Domain) => Promise<RequestOutcome>
+  > = {
+    search: (message, correlationId, caller, domain) =>
+      search(message as unknown as SearchMessage, correlationId, caller, searchPorts, searchSettings(domain)),
+    'txn-status': (message, correlationId, caller, domain) =>
+      txnStatus(message as unknown as TxnStatusRequest, correlationId, caller, results, { domain }),
+  };
+  const paths: Record<RequestKind, { sync: string; async: string }> = {
+    search: { sync: 'registry/sync/search', async: 'registry/search' },
+    'txn-status': { sync: 'registry/sync/txn/status', async: 'registry/txn/status' },
+  };
+  /** The ACK of an async request is sent once its audit row, kept answer and job are committed. */
+  const accept = (kind: RequestKind, wire: WireEndpoint) => (input: AsyncAcceptInput) =>
+    runInTx(db, async (trx) => {
+      const { envelope, caller, correlationId, callbackUrl, domain } = input;
+      const message = envelope.message as RequestJob['message'];
+      const referenceIds = referenceIdsOf(message);
+      await deps.audit.record(
+        {
+          direction: 'inbound',
+          senderId: caller.sender.id,
+          receiverId: typeof envelope.header.receiver_id === 'string' ? envelope.header.receiver_id : null,
+          domain,
+          action: wire.action,
+          path: wire.path,
+          messageId: envelope.header.message_id,
+          transactionId: message.transaction_id,
+          correlationId,
+          referenceIds,
+          status: 'pdng',
+          httpStatus: 202,
+          receivedAt: new Date(),
+          request: envelope,
+        },
+        trx,
+      );
+      if (REQUEST_KINDS[kind].keepsResult) {
+        await results.begin(
+          {
+            correlationId,
+            senderId: caller.sender.id,
+            domain,
+            txnType: kind as TxnType,
+            transactionId: message.transaction_id,
+            referenceIds,
+          },
+          trx,
+        );
+      }
+      const job: RequestJob = {
+        kind,
+        domain,
+        senderId: caller.sender.id,
+        correlationId,
+        message,
+        ...(callbackUrl ? { callbackUrl } : {}),
+      };
+      await enqueue(queue, QUEUES.request, job);
+    });
+  // Every request kind, sync and async, on every enabled domain; the default one also at /registry/….
   for (const domain of config.domains) {
-    const searchSettings = { domain, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize };
-    const syncSearch = endpointFor(domain, 'registry/sync/search');
-    if (syncSearch && syncSearch.response.kind === 'envelope') {
-      registerSyncEndpoint(app, deps, domain, {
-        path: syncSearch.path,
-        action: syncSearch.action,
-        responseAction: syncSearch.response.action,
-        operation: syncSearch.operation,
-        validate: validator(syncSearch),
-        handle: (envelope, caller, context) =>
-          search(envelope.message as SearchJob['message'], context.correlationId, caller, searchPorts, searchSettings),
-      });
+    for (const kind of Object.keys(REQUEST_KINDS) as RequestKind[]) {
+      const sync = endpointFor(domain, paths[kind].sync);
+      if (sync && sync.response.kind === 'envelope') {
+        registerSyncEndpoint(app, deps, domain, {
+          path: sync.path,
+          action: sync.action,
+          responseAction: sync.response.action,
+          operation: sync.operation,
+          validate: validator(sync),
+          handle: (envelope, caller, context) =>
+            handlers[kind](envelope.message, context.correlationId, caller, domain),
+        });
+      }
+      const asynchronous = endpointFor(domain, paths[kind].async);
+      if (asynchronous) {
+        registerAsyncEndpoint(app, deps, domain, {
+          path: asynchronous.path,
+          action: asynchronous.action,
+          operation: asynchronous.operation,
+          validate: validator(asynchronous),
+          accept: accept(kind, asynchronous),
+        });
+      }
     }
-    const asyncSearch = endpointFor(domain, 'registry/search');
-    if (asyncSearch) {
-      registerAsyncEndpoint(app, deps, domain, {
-        path: asyncSearch.path,
-        action: asyncSearch.action,
-        operation: asyncSearch.operation,
-        validate: validator(asyncSearch),
-        accept: async ({ envelope, caller, correlationId, callbackUrl }) =>
-          runInTx(db, async (trx) => {
-            const message = envelope.message as SearchJob['message'];
-            await deps.audit.record(
-              {
-                direction: 'inbound',
-                senderId: caller.sender.id,
-                receiverId: typeof envelope.header.receiver_id === 'string' ? envelope.header.receiver_id : null,
-                domain,
-                action: asyncSearch.action,
-                path: asyncSearch.path,
-                messageId: envelope.header.message_id,
-                transactionId: message.transaction_id,
-                correlationId,
-                referenceIds: message.search_request.map((item) => String(item.reference_id)),
-                status: 'pdng',
-                httpStatus: 202,
-                receivedAt: new Date(),
-                request: envelope,
-              },
-              trx,
-            );
-            const job: SearchJob = {
-              kind: 'search',
-              domain,
-              senderId: caller.sender.id,
-              correlationId,
-              message,
-              ...(callbackUrl ? { callbackUrl } : {}),
-            };
-            await enqueue(queue, QUEUES.request, job);
-          }),
+    // Verify (OpenDCI extension, contract §9): sync only; yes/no/unknown per claim, never record data.
+    const syncVerify = endpointFor(domain, 'registry/sync/verify');
+    if (syncVerify && syncVerify.response.kind === 'envelope') {
+      const verifyPorts: VerifyPorts = { check: (input) => checkClaims(db, input) };
+      registerSyncEndpoint(app, deps, domain, {
+        path: syncVerify.path,
+        action: syncVerify.action,
+        responseAction: syncVerify.response.action,
+        operation: syncVerify.operation,
+        validate: validator(syncVerify),
+        handle: (envelope, caller, context) =>
+          verify(envelope.message as unknown as VerifyMessage, context.correlationId, caller, verifyPorts, { domain }),
       });
     }
   }
@@ -245,22 +326,32 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       db,
       queue,
       audit: deps.audit,
-      sender: (id) => senders.get(id),
-      search: (job, sender) =>
-        search(job.message, job.correlationId, { sender, scope: sender.operations }, searchPorts, {
-          domain: job.domain,
-          defaultPageSize: config.defaultPageSize,
-          maxPageSize: config.maxPageSize,
-        }),
+      sender: (id) => senderCache.get(id),
+      results,
+      run: (job, sender) =>
+        handlers[job.kind](job.message, job.correlationId, { sender, scope: sender.operations }, job.domain),
       callbacks: {
         serverId: config.serverId,
         signer: serverKeys,
         audit: deps.audit,
         allowInsecure: config.allowInsecureCallbacks,
         timeoutMs: config.callbackTimeoutMs,
+        callbackAuth: (receiverId) => senders.callbackAuth(receiverId, { keyEncryptionKey: config.keyEncryptionKey }),
       },
       concurrency: config.workerConcurrency,
+      batchSize: config.workerBatchSize,
     });
+  }
+
+  if (config.role !== 'api') {
+    // Kept answers hold personal data: they go after their retention (every node may purge).
+    const purge = setInterval(() => {
+      results.purge(config.resultRetentionDays).catch((error: unknown) => {
+        app.log.warn({ err: error }, 'could not purge kept transaction answers');
+      });
+    }, 3_600_000);
+    purge.unref();
+    app.addHook('onClose', async () => clearInterval(purge));
   }
 
   app.get('/health', async () => ({ status: 'ok' }));

@@ -98,7 +98,8 @@ export function prefixesOf(config: Config, domain: Domain): string[] {
 
 export function registerDciAudit(app: FastifyInstance, deps: Pick<DciRouteDeps, 'audit'>): void {
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.dci) {
+    // Our own answers are recorded as sent; only bodies rendered elsewhere (errors) are parsed back.
+    if (request.dci && request.dci.responseBody === undefined) {
       try {
         request.dci.responseBody = typeof payload === 'string' ? JSON.parse(payload) : undefined;
       } catch {
@@ -243,7 +244,9 @@ export function registerSyncEndpoint(
       { header, message: result.message },
       { senderId: deps.config.serverId, kid: key.kid, algorithm: key.algorithm, privateKey: key.privateKey },
     );
-    return reply.code(200).send({ signature, header, message: result.message });
+    const body = { signature, header, message: result.message };
+    dci.responseBody = body;
+    return reply.code(200).send(body);
   });
 }
 
@@ -257,13 +260,15 @@ export interface AsyncEndpoint {
    * Writes what the request needs to run later (the transaction row, a job), inside the
    * transaction the caller opened: the ACK is sent only once they are committed.
    */
-  accept(input: {
-    envelope: Envelope;
-    caller: Caller;
-    domain: Domain;
-    correlationId: string;
-    callbackUrl?: string;
-  }): Promise<void>;
+  accept(input: AsyncAcceptInput): Promise<void>;
+}
+
+export interface AsyncAcceptInput {
+  envelope: Envelope;
+  caller: Caller;
+  domain: Domain;
+  correlationId: string;
+  callbackUrl?: string;
 }
 
 /** Registers an async endpoint: checks 1–7, then 202 with an ACK carrying the correlation id. */

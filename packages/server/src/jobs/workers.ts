@@ -1,80 +1,142 @@
 /**
  * The job handlers: an async request runs the same engine code as its sync twin, then its
- * callback is queued in the same transaction as the transaction row's completion.
+ * callback is queued in the same transaction as the completion of its audit row and kept answer.
  */
 import { randomUUID } from 'node:crypto';
+import type { Action } from '@opendci/protocol';
 import type { Kysely } from 'kysely';
+import type { JobResult, JobWithMetadata } from 'pg-boss';
 import type { AuditTrail } from '../audit/audit.js';
 import type { Domain } from '../config.js';
 import type { DB } from '../db/schema.js';
 import { runInTx } from '../db/tx.js';
-import { deliverCallback, type CallbackDeps, type CallbackJob } from '../delivery/callbacks.js';
+import { CallbackFailed, deliverCallback, type CallbackDeps, type CallbackJob } from '../delivery/callbacks.js';
 import type { SenderInfo } from '../engine/inbound.js';
-import type { SearchOutcome } from '../engine/search.js';
+import type { TransactionResults } from '../txn/results.js';
 import { enqueue, type JobQueue } from './queue.js';
 import { QUEUES } from './queues.js';
 
-export interface SearchJob {
-  kind: 'search';
+/** The async requests a job runs, and the callback each answers with. */
+export const REQUEST_KINDS = {
+  search: { callback: 'on-search', keepsResult: true },
+  'txn-status': { callback: 'txn-on-status', keepsResult: false },
+} as const satisfies Record<string, { callback: Action; keepsResult: boolean }>;
+export type RequestKind = keyof typeof REQUEST_KINDS;
+
+/** An accepted async request: run later by a worker, on any node. */
+export interface RequestJob {
+  kind: RequestKind;
   domain: Domain;
   senderId: string;
   correlationId: string;
   callbackUrl?: string;
-  message: { transaction_id: string; search_request: Record<string, unknown>[] };
+  message: { transaction_id: string } & Record<string, unknown>;
+}
+
+/** The `reference_id`s of a request's items (its audit row and kept answer are found by them). */
+export function referenceIdsOf(message: Record<string, unknown>): string[] {
+  const items = [message.search_request, message.subscribe_request].find(Array.isArray) as
+    { reference_id?: unknown }[] | undefined;
+  if (items) return items.map((item) => String(item.reference_id));
+  const status = message.txnstatus_request as { reference_id?: unknown } | undefined;
+  return status && typeof status === 'object' ? [String(status.reference_id)] : [];
+}
+
+/** What running a request gives: the callback's message and header status. */
+export interface RequestOutcome {
+  message: object;
+  status: 'succ' | 'rjct' | 'part';
+  referenceIds: string[];
 }
 
 export interface WorkerDeps {
   db: Kysely<DB>;
   queue: JobQueue;
   audit: AuditTrail;
+  results: TransactionResults;
   sender(id: string): Promise<SenderInfo | undefined>;
-  search(job: SearchJob, sender: SenderInfo): Promise<SearchOutcome>;
+  /** Runs the request with the same engine code as its sync twin. */
+  run(job: RequestJob, sender: SenderInfo): Promise<RequestOutcome>;
   callbacks: CallbackDeps;
-  /** Jobs run at once per node and queue. */
+  /** Fetch loops per node and queue. */
   concurrency: number;
+  /** Jobs each loop fetches and runs at once. */
+  batchSize: number;
 }
 
-export async function runSearchJob(job: SearchJob, deps: WorkerDeps): Promise<void> {
+export async function runRequestJob(job: RequestJob, deps: WorkerDeps): Promise<void> {
+  const kind = REQUEST_KINDS[job.kind];
   const sender = await deps.sender(job.senderId);
   if (!sender?.active) {
     // The sender was disabled after the ACK: the request ends here, without a callback.
-    await deps.audit.complete(job.correlationId, { status: 'rjct', reasonCode: 'err.request.forbidden' });
+    await runInTx(deps.db, async (trx) => {
+      await deps.audit.complete(job.correlationId, { status: 'rjct', reasonCode: 'err.request.forbidden' }, trx);
+      if (kind.keepsResult) await deps.results.complete(job.correlationId, { status: 'rjct', result: null }, trx);
+    });
     return;
   }
-  const outcome = await deps.search(job, sender);
+  const outcome = await deps.run(job, sender);
   await runInTx(deps.db, async (trx) => {
     await deps.audit.complete(job.correlationId, { status: outcome.status, response: outcome.message }, trx);
+    if (kind.keepsResult) {
+      await deps.results.complete(job.correlationId, { status: outcome.status, result: outcome.message }, trx);
+    }
     if (!job.callbackUrl) return;
     const items = outcome.referenceIds.length;
     const callback: CallbackJob = {
       url: job.callbackUrl,
       receiverId: sender.id,
       domain: job.domain,
-      action: 'on-search',
+      action: kind.callback,
       status: outcome.status === 'part' ? 'succ' : outcome.status,
       totalCount: items,
       completedCount: items,
       messageId: randomUUID(),
       transactionId: job.message.transaction_id,
       correlationId: job.correlationId,
-      message: outcome.message as unknown as Record<string, unknown>,
+      message: outcome.message as Record<string, unknown>,
     };
     await enqueue(deps.queue, QUEUES.deliver, callback);
   });
 }
 
+/**
+ * Runs a fetched batch: each job settles on its own (a failed delivery is retried without
+ * touching the others), and a full batch is followed at once by the next fetch.
+ */
+function batchHandler<T>(run: (job: JobWithMetadata<T>) => Promise<void>, onError: (error: unknown) => void) {
+  return async (jobs: JobWithMetadata<T>[]): Promise<JobResult[]> =>
+    Promise.all(
+      jobs.map(async (job): Promise<JobResult> => {
+        try {
+          await run(job);
+          return { id: job.id, status: 'completed' };
+        } catch (error) {
+          if (!(error instanceof CallbackFailed)) onError(error);
+          return { id: job.id, status: 'failed', output: { message: String(error) } };
+        }
+      }),
+    );
+}
+
 /** Starts the workers of this node (role worker or all). */
-export async function startWorkers(deps: WorkerDeps): Promise<void> {
+export async function startWorkers(deps: WorkerDeps, onError: (error: unknown) => void = () => {}): Promise<void> {
   const options = {
-    batchSize: 1,
+    batchSize: deps.batchSize,
     localConcurrency: deps.concurrency,
     pollingIntervalSeconds: 0.5,
+    burstWhenBatchFull: true,
     includeMetadata: true,
+    perJobResults: true,
   } as const;
-  await deps.queue.work<SearchJob>(QUEUES.request, options, async ([job]) => {
-    if (job) await runSearchJob(job.data, deps);
-  });
-  await deps.queue.work<CallbackJob>(QUEUES.deliver, options, async ([job]) => {
-    if (job) await deliverCallback(job.data, job.retryCount + 1, deps.callbacks);
-  });
+  await deps.queue.work<RequestJob, JobResult[], typeof options>(
+    QUEUES.request,
+    options,
+    batchHandler((job) => runRequestJob(job.data, deps), onError),
+  );
+  await deps.queue.work<CallbackJob, JobResult[], typeof options>(
+    QUEUES.deliver,
+    options,
+    batchHandler((job) => deliverCallback(job.data, job.retryCount + 1, deps.callbacks), onError),
+  );
 }

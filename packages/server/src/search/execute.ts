@@ -41,20 +41,43 @@ export interface SearchResult {
 const isObj = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Who holds an identifier (one holder per type and value: the identifier table is unique on them). */
+async function holderOf(
+  db: Kysely<DB>,
+  node: QueryNode,
+): Promise<{ entity_type: string; entity_id: string } | null | undefined> {
+  if (node.kind !== 'identifier') return undefined;
+  const { rows } = await sql<{ entity_type: string; entity_id: string }>`
+    select entity_type, entity_id from identifier
+    where id_type = ${node.type}::text and id_value = ${node.value}::text`.execute(db);
+  return rows[0] ?? null;
+}
+
 /**
  * An `idtype-value` search that names no record type answers with the record that holds the
  * identifier: a household identifier gives the domain's group type (when it has one).
  */
-async function holderType(db: Kysely<DB>, domain: Domain, node: QueryNode): Promise<RecordTypeDef | undefined> {
-  if (node.kind !== 'identifier') return undefined;
+function holderType(domain: Domain, holder: { entity_type: string } | null | undefined): RecordTypeDef | undefined {
   const household = VOCABULARY[domain].household;
-  if (!household) return undefined;
-  const { rows } = await sql<{
-    entity_type: string;
-  }>`select entity_type from identifier where id_type = ${node.type}::text and id_value = ${node.value}::text`.execute(
-    db,
+  return household && holder?.entity_type === 'household' ? household : undefined;
+}
+
+/**
+ * A plain identifier lookup (a record type with no per-row scope, held by its own entity, no
+ * consent filter) is answered by the holder found above, without a second query.
+ */
+function directHit(
+  type: RecordTypeDef,
+  node: QueryNode,
+  consent: ConsentFilter | undefined,
+): node is Extract<QueryNode, { kind: 'identifier' }> {
+  return (
+    node.kind === 'identifier' &&
+    !consent &&
+    type.scope === 'none' &&
+    type.holders.length === 1 &&
+    type.holders[0]!.entity === type.kind
   );
-  return rows[0]?.entity_type === 'household' ? household : undefined;
 }
 
 /** Runs one search item. Throws `QueryError` for item-level rejections. */
@@ -65,7 +88,8 @@ export async function runSearch(db: Kysely<DB>, options: RunSearchOptions): Prom
   const { node, collection } = parseSearchQuery(criteria.query_type, criteria.query);
   const sort = parseSort(criteria.sort);
   const resolved = resolveRecordType(domain, criteria, collection);
-  const type = (!resolved.explicit && (await holderType(db, domain, node))) || resolved.type;
+  const holder = await holderOf(db, node);
+  const type = (!resolved.explicit && holderType(domain, holder)) || resolved.type;
   const now = options.now ?? new Date();
   const consent: ConsentFilter | undefined =
     options.consentSenderId === undefined
@@ -84,6 +108,15 @@ export async function runSearch(db: Kysely<DB>, options: RunSearchOptions): Prom
     today: now.toISOString().slice(0, 10),
     ...(consent ? { consent } : {}),
   });
+  if (directHit(type, node, consent)) {
+    const ids = holder && holder.entity_type === type.kind ? [holder.entity_id] : [];
+    return {
+      ids: compiled.offset === 0 ? ids : [],
+      recordKind: type.kind,
+      recordType: type.name,
+      totalCount: ids.length,
+    };
+  }
   const { rows } = await compiled.page.execute(db);
   const ids = rows.map((r) => r.id);
   // A page that is neither empty nor full tells the total without counting.

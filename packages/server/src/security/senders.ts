@@ -8,7 +8,15 @@ import type { Kysely, Selectable } from 'kysely';
 import { DOMAINS, type Domain } from '../config.js';
 import type { DB, SenderKeyTable, SenderTable } from '../db/schema.js';
 import { currentExecutor, runInTx } from '../db/tx.js';
-import { generateSecret, hashSecret, verifyAgainstDummy, verifySecret } from './secrets.js';
+import {
+  generateSecret,
+  hashSecret,
+  isSealedEncrypted,
+  openSecret,
+  sealSecret,
+  verifyAgainstDummy,
+  verifySecret,
+} from './secrets.js';
 
 export const SENDER_OPERATIONS = ['search', 'subscribe', 'unsubscribe', 'txn-status', 'verify', 'admin'] as const;
 export type SenderOperation = (typeof SENDER_OPERATIONS)[number];
@@ -44,9 +52,32 @@ export interface Sender {
   fields: string[] | null;
   legalBasis: LegalBasis;
   rateLimitPerMinute: number | null;
+  /** How this server authenticates to the sender's callback endpoints; never the secret itself. */
+  callbackAuth: CallbackAuthInfo | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export const CALLBACK_AUTH_KINDS = ['bearer', 'oauth2'] as const;
+export type CallbackAuthKind = (typeof CALLBACK_AUTH_KINDS)[number];
+
+/**
+ * The credentials this server presents when it POSTs a callback (or notification) to the sender:
+ * a static bearer token, or an OAuth2 client (client credentials grant, `client_secret_post`) of
+ * the sender's token endpoint. Secrets in clear: what is given, and what delivery uses.
+ */
+export type CallbackCredentials =
+  { kind: 'bearer'; token: string } | { kind: 'oauth2'; tokenUrl: string; clientId: string; clientSecret: string };
+
+/** What may be shown of a sender's callback auth: the kind, token URL and client id, never a secret. */
+export type CallbackAuthInfo =
+  { kind: 'bearer'; encrypted: boolean } | { kind: 'oauth2'; tokenUrl: string; clientId: string; encrypted: boolean };
+
+/** Options of a SenderStore. */
+export interface SenderStoreOptions {
+  /** 32 bytes (`DCI_KEY_ENCRYPTION_KEY`): callback-auth secrets are stored encrypted under it. */
+  keyEncryptionKey?: Buffer | undefined;
 }
 
 /** A public key registered for a sender (PEM), or fetched from its JWKS. */
@@ -87,6 +118,8 @@ export interface SenderFields {
   /** `statute` (default), `agreement` or `consent`. */
   legalBasis?: string;
   rateLimitPerMinute?: number | null;
+  /** Credentials for the sender's callback endpoints; `null` = none. */
+  callbackAuth?: CallbackCredentials | null;
 }
 
 export interface NewSender extends SenderFields {
@@ -208,6 +241,117 @@ function parseRateLimit(value: number | null): number | null {
 function checkSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length === 0) throw invalid('the client secret must not be empty');
   if (secret.length > MAX_SECRET_LENGTH) throw invalid(`the client secret is longer than ${MAX_SECRET_LENGTH}`);
+}
+
+const MAX_CALLBACK_TOKEN_LENGTH = 4096;
+const MAX_CLIENT_ID_LENGTH = 1024;
+/** Visible ASCII: what an Authorization header value may carry. */
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+const CONTROL = /[\x00-\x1f\x7f]/; // eslint-disable-line no-control-regex
+
+/** Checks callback credentials; returns them normalised (URL as parsed) or throws SenderError. */
+export function parseCallbackAuth(value: CallbackCredentials | null): CallbackCredentials | null {
+  if (value === null) return null;
+  if (typeof value !== 'object') throw invalid('callback auth must be bearer or oauth2');
+  if (value.kind === 'bearer') {
+    const token = value.token;
+    if (typeof token !== 'string' || token === '') throw invalid('the callback token must not be empty');
+    if (token.length > MAX_CALLBACK_TOKEN_LENGTH) {
+      throw invalid(`the callback token is longer than ${MAX_CALLBACK_TOKEN_LENGTH} characters`);
+    }
+    if (!HEADER_SAFE.test(token)) throw invalid('the callback token must be visible ASCII without spaces');
+    return { kind: 'bearer', token };
+  }
+  if (value.kind === 'oauth2') {
+    if (typeof value.tokenUrl !== 'string' || value.tokenUrl.trim() === '') {
+      throw invalid('callback auth oauth2 needs a token URL');
+    }
+    const tokenUrl = httpUrl(value.tokenUrl, 'callback token URL');
+    const clientId = typeof value.clientId === 'string' ? value.clientId.trim() : '';
+    if (clientId === '') throw invalid('callback auth oauth2 needs a client id');
+    if (clientId.length > MAX_CLIENT_ID_LENGTH || CONTROL.test(clientId)) {
+      throw invalid(
+        `the callback client id must be 1 to ${MAX_CLIENT_ID_LENGTH} characters without control characters`,
+      );
+    }
+    const clientSecret = value.clientSecret;
+    if (typeof clientSecret !== 'string' || clientSecret === '') {
+      throw invalid('callback auth oauth2 needs a client secret');
+    }
+    if (clientSecret.length > MAX_SECRET_LENGTH || CONTROL.test(clientSecret)) {
+      throw invalid(
+        `the callback client secret must be 1 to ${MAX_SECRET_LENGTH} characters without control characters`,
+      );
+    }
+    return { kind: 'oauth2', tokenUrl, clientId, clientSecret };
+  }
+  throw invalid(`callback auth must be bearer or oauth2 (got "${String((value as { kind?: unknown }).kind)}")`);
+}
+
+/** The additional data a sealed callback secret is bound to: the sender and the field. */
+function sealContext(senderId: string, field: 'token' | 'client_secret'): string {
+  return `callback auth ${field} of sender ${senderId}`;
+}
+
+/** The stored form (`sender.callback_auth`) of checked credentials: secrets sealed. */
+function sealCallbackAuth(
+  senderId: string,
+  auth: CallbackCredentials | null,
+  kek: Buffer | undefined,
+): Record<string, unknown> | null {
+  if (auth === null) return null;
+  if (auth.kind === 'bearer')
+    return { kind: 'bearer', token: sealSecret(auth.token, sealContext(senderId, 'token'), kek) };
+  return {
+    kind: 'oauth2',
+    token_url: auth.tokenUrl,
+    client_id: auth.clientId,
+    client_secret: sealSecret(auth.clientSecret, sealContext(senderId, 'client_secret'), kek),
+  };
+}
+
+function storedString(stored: Record<string, unknown>, key: string): string {
+  const value = stored[key];
+  return typeof value === 'string' ? value : '';
+}
+
+/** What may be shown of a stored callback auth. */
+function callbackAuthInfo(stored: Record<string, unknown> | null): CallbackAuthInfo | null {
+  if (!stored || typeof stored !== 'object') return null;
+  if (stored.kind === 'bearer') return { kind: 'bearer', encrypted: isSealedEncrypted(storedString(stored, 'token')) };
+  if (stored.kind === 'oauth2') {
+    return {
+      kind: 'oauth2',
+      tokenUrl: storedString(stored, 'token_url'),
+      clientId: storedString(stored, 'client_id'),
+      encrypted: isSealedEncrypted(storedString(stored, 'client_secret')),
+    };
+  }
+  return null;
+}
+
+/**
+ * The credentials of a stored callback auth, secrets opened with `kek`. Throws
+ * SealedSecretError when they are stored encrypted and `kek` is missing or wrong.
+ */
+function openCallbackAuth(
+  senderId: string,
+  stored: Record<string, unknown> | null,
+  kek: Buffer | undefined,
+): CallbackCredentials | null {
+  if (!stored || typeof stored !== 'object') return null;
+  if (stored.kind === 'bearer') {
+    return { kind: 'bearer', token: openSecret(storedString(stored, 'token'), sealContext(senderId, 'token'), kek) };
+  }
+  if (stored.kind === 'oauth2') {
+    return {
+      kind: 'oauth2',
+      tokenUrl: storedString(stored, 'token_url'),
+      clientId: storedString(stored, 'client_id'),
+      clientSecret: openSecret(storedString(stored, 'client_secret'), sealContext(senderId, 'client_secret'), kek),
+    };
+  }
+  return null;
 }
 
 export function checkSenderId(id: string): void {
@@ -364,6 +508,7 @@ function toSender(row: SenderRow): Sender {
     fields: row.fields,
     legalBasis: row.legal_basis,
     rateLimitPerMinute: row.rate_limit_per_minute,
+    callbackAuth: callbackAuthInfo(row.callback_auth),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -424,10 +569,28 @@ function isUniqueViolation(error: unknown): boolean {
 
 /** Senders and their keys over a Kysely handle (joins the caller's transaction, if any). */
 export class SenderStore {
-  constructor(private readonly db: Kysely<DB>) {}
+  private readonly keyEncryptionKey: Buffer | undefined;
+  private readonly listeners: ((id: string) => void)[] = [];
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    options: SenderStoreOptions = {},
+  ) {
+    this.keyEncryptionKey = options.keyEncryptionKey;
+  }
 
   private get q(): Kysely<DB> {
     return currentExecutor(this.db);
+  }
+
+  /** Calls `listener` with the id of every sender added or changed through this store (caches). */
+  onChange(listener: (id: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed<T>(id: string, result: T): T {
+    for (const listener of this.listeners) listener(id);
+    return result;
   }
 
   /** Adds a sender; defaults per contract §1 (operations all, domains all, policy required, fields all, statute). */
@@ -443,8 +606,13 @@ export class SenderStore {
       ...stripUndefined(input),
     });
     const keys = (input.keys ?? []).map((k) => this.prepareKey(k));
+    const callbackAuth = sealCallbackAuth(
+      input.id,
+      parseCallbackAuth(input.callbackAuth ?? null),
+      this.keyEncryptionKey,
+    );
     const hash = await hashSecret(input.clientSecret);
-    return runInTx(this.db, async (trx) => {
+    const added = await runInTx(this.db, async (trx) => {
       const exists = await trx.selectFrom('sender').select('id').where('id', '=', input.id).executeTakeFirst();
       if (exists) throw new SenderError('exists', `sender "${input.id}" already exists`);
       let row: SenderRow;
@@ -464,6 +632,7 @@ export class SenderStore {
             fields: values.fields ?? null,
             legal_basis: values.legal_basis,
             rate_limit_per_minute: values.rate_limit_per_minute ?? null,
+            callback_auth: callbackAuth === null ? null : JSON.stringify(callbackAuth),
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -474,6 +643,7 @@ export class SenderStore {
       for (const key of keys) await this.insertKey(trx, input.id, key);
       return toSender(row);
     });
+    return this.changed(input.id, added);
   }
 
   /** Changes the given fields (and the secret, if given); bumps `version`. */
@@ -482,13 +652,20 @@ export class SenderStore {
     if (patch.clientSecret !== undefined) checkSecret(patch.clientSecret);
     if (patch.active !== undefined && typeof patch.active !== 'boolean') throw invalid('active must be true or false');
     const keys = (patch.keys ?? []).map((k) => this.prepareKey(k));
+    const callbackAuth =
+      patch.callbackAuth === undefined
+        ? undefined
+        : sealCallbackAuth(id, parseCallbackAuth(patch.callbackAuth), this.keyEncryptionKey);
     const hash = patch.clientSecret === undefined ? undefined : await hashSecret(patch.clientSecret);
-    return runInTx(this.db, async (trx) => {
+    const updated = await runInTx(this.db, async (trx) => {
       const row = await trx
         .updateTable('sender')
         .set((eb) => ({
           ...values,
           ...(hash === undefined ? {} : { client_secret_hash: hash }),
+          ...(callbackAuth === undefined
+            ? {}
+            : { callback_auth: callbackAuth === null ? null : JSON.stringify(callbackAuth) }),
           ...(patch.active === undefined ? {} : { active: patch.active }),
           version: eb('version', '+', 1),
           updated_at: new Date(),
@@ -500,6 +677,7 @@ export class SenderStore {
       for (const key of keys) await this.insertKey(trx, id, key);
       return toSender(row);
     });
+    return this.changed(id, updated);
   }
 
   async get(id: string): Promise<Sender | undefined> {
@@ -517,6 +695,21 @@ export class SenderStore {
   async list(): Promise<Sender[]> {
     const rows = await this.q.selectFrom('sender').selectAll().orderBy('id').execute();
     return rows.map(toSender);
+  }
+
+  /**
+   * The credentials to present at the sender's callback endpoints, secrets decrypted with the
+   * store's key-encryption key, or with `options.keyEncryptionKey` when given (even undefined);
+   * null when none are set or the sender is unknown. Throws SealedSecretError when they are
+   * stored encrypted and the key is missing or wrong.
+   */
+  async callbackAuth(
+    id: string,
+    options?: { keyEncryptionKey: Buffer | undefined },
+  ): Promise<CallbackCredentials | null> {
+    const kek = options ? options.keyEncryptionKey : this.keyEncryptionKey;
+    const row = await this.q.selectFrom('sender').select('callback_auth').where('id', '=', id).executeTakeFirst();
+    return openCallbackAuth(id, row?.callback_auth ?? null, kek);
   }
 
   /** Marks the sender inactive: its tokens stop working at the next request. */

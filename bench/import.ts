@@ -7,25 +7,17 @@
  * docs/performance.md. BENCH_PG_HOUSEHOLDS / BENCH_PGLITE_HOUSEHOLDS change the sizes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { importFile, migrateToLatest, openDatabase, writeNdjson, type Database } from '../packages/server/src/index.js';
-import { freshPostgresDatabase, machine, root, seconds, writeSection } from './lib.js';
+import { importFile, migrateToLatest, openDatabase, type Database } from '../packages/server/src/index.js';
+import { freshPostgresDatabase, generatedDataFile, machine, root, seconds, writeSection } from './lib.js';
 
 const PG_HOUSEHOLDS = Number(process.env.BENCH_PG_HOUSEHOLDS ?? 250_000);
 const PGLITE_HOUSEHOLDS = Number(process.env.BENCH_PGLITE_HOUSEHOLDS ?? 25_000);
 const SEED = 'bench';
-const benchDir = join(root, '.bench');
-mkdirSync(benchDir, { recursive: true });
-
-async function dataFile(households: number): Promise<{ path: string; ms: number; individuals: number }> {
-  const path = join(benchDir, `registry-h${households}-s${SEED}.ndjson`);
-  const started = Date.now();
-  const summary = await writeNdjson(path, { households, seed: SEED });
-  return { path, ms: Date.now() - started, individuals: summary.individuals };
-}
+const dataFile = (households: number) => generatedDataFile(households, SEED);
 
 async function counts(database: Database): Promise<Record<string, number>> {
   const tables = [

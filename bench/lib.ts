@@ -1,9 +1,12 @@
 /** Shared helpers of the benchmarks: machine description and docs/performance.md sections. */
-import { execSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { writeNdjson } from '../packages/server/src/registry/generate.js';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 export const performanceDoc = `${root}docs/performance.md`;
@@ -30,7 +33,8 @@ export function writeSection(name: string, body: string): void {
   const start = `<!-- ${name}:start -->`;
   const end = `<!-- ${name}:end -->`;
   const doc = existsSync(performanceDoc) ? readFileSync(performanceDoc, 'utf8') : '# Performance\n';
-  const block = `${start}\n${body.trim()}\n${end}`;
+  // A blank line after the start marker, as Prettier puts it.
+  const block = `${start}\n\n${body.trim()}\n${end}`;
   const from = doc.indexOf(start);
   const to = doc.indexOf(end);
   const next =
@@ -57,4 +61,128 @@ export async function freshPostgresDatabase(name: string): Promise<string> {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generated registry data
+
+/** Where generated data files and logs of the benchmarks go (git-ignored). */
+export const benchDir = join(root, '.bench');
+
+/**
+ * Writes `households` generated households (`dci registry generate`'s generator, NDJSON) to
+ * `.bench/registry-h<N>-s<seed>.ndjson`; returns the path, the time it took and the individuals.
+ */
+export async function generatedDataFile(
+  households: number,
+  seed: string,
+): Promise<{ path: string; ms: number; individuals: number }> {
+  mkdirSync(benchDir, { recursive: true });
+  const path = join(benchDir, `registry-h${households}-s${seed}.ndjson`);
+  const started = Date.now();
+  const summary = await writeNdjson(path, { households, seed });
+  return { path, ms: Date.now() - started, individuals: summary.individuals };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes: pinned to a core, tracked, and never left behind
+
+let pinnable: boolean | undefined;
+
+/** True when `taskset` runs here and the machine has at least two cores. */
+export function canPin(): boolean {
+  pinnable ??= cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
+  return pinnable;
+}
+
+/** `[command, args]` run on `core` alone (`taskset -c core …`), or unchanged when pinning is not possible. */
+export function pinned(core: number, command: string, args: readonly string[]): [string, string[]] {
+  return canPin() ? ['taskset', ['-c', String(core), command, ...args]] : [command, [...args]];
+}
+
+const children = new Set<ChildProcess>();
+
+/** Spawns a child that is killed when this process exits (normally, on an error or on a signal). */
+export function spawnTracked(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  const child = spawn(command, args, options);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.once('error', () => children.delete(child));
+  return child;
+}
+
+/** Stops a child: SIGTERM, then SIGKILL when it has not exited after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function killChildren(): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+let cleanupInstalled = false;
+
+/**
+ * Kills every tracked child when this process exits, also on SIGINT/SIGTERM/SIGHUP and uncaught
+ * errors. On a signal, `onSignal` (e.g. dropping a benchmark database) runs after the children
+ * are killed, for at most 10 s, then the process exits with 130.
+ */
+export function installChildCleanup(onSignal?: () => Promise<void>): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.once('exit', killChildren);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping the child processes`);
+      killChildren();
+      const deadline = new Promise((r) => setTimeout(r, 10_000).unref());
+      void Promise.race([onSignal?.().catch(() => undefined), deadline]).finally(() => process.exit(130));
+    });
+  }
+}
+
+/** Polls `url` until it answers 2xx; fails when `child` exits first or after `timeoutMs`. */
+export async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 180_000): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${url}: the process exited (${child.exitCode ?? child.signalCode}) before it answered`);
+    }
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`${url}: no answer after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Drops a database a benchmark created with freshPostgresDatabase. */
+export async function dropPostgresDatabase(name: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${name} with (force)`);
+  } finally {
+    await admin.end();
+  }
 }

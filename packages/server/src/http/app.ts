@@ -124,247 +124,258 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (ownsDatabase) await database.close();
   });
 
-  const { db } = database;
-  const senders = new SenderStore(db);
-  const serverKeys = await ServerKeys.load(db, { keyEncryptionKey: config.keyEncryptionKey });
-  const tokens = TokenService.fromConfig(config, senders, serverKeys);
-  const senderKeys = new SenderKeyResolver(db, {
-    allowInsecure: config.allowInsecureCallbacks,
-    serverId: config.serverId,
-    audit,
-    onError: (senderId, error) => app.log.warn({ err: error, senderId }, 'JWKS fetch failed'),
-  });
-  const replay = new ReplayGuard(db, Math.max(3600, config.clockSkewSeconds * 4));
-  const limiter = new RateLimiter();
-  // Every request reads its sender: kept 5 s per node, dropped at once when changed here.
-  const senderCache = new SenderCache((id: string) => senders.get(id));
-  senders.onChange((id) => senderCache.invalidate(id));
-  app.decorate('senders', senders);
-  app.decorate('serverKeys', serverKeys);
-  app.decorate('tokens', tokens);
+  try {
+    await setUp();
+  } catch (error) {
+    // A node that cannot start must not linger: stop the queue, release the store.
+    await app.close().catch(() => {});
+    throw error;
+  }
+  return app;
 
-  const refreshing = serverKeys.startRefreshing();
-  app.addHook('onClose', async () => refreshing.stop());
+  async function setUp(): Promise<void> {
+    const { db } = database;
+    const senders = new SenderStore(db);
+    const serverKeys = await ServerKeys.load(db, { keyEncryptionKey: config.keyEncryptionKey });
+    const tokens = TokenService.fromConfig(config, senders, serverKeys);
+    const senderKeys = new SenderKeyResolver(db, {
+      allowInsecure: config.allowInsecureCallbacks,
+      serverId: config.serverId,
+      audit,
+      onError: (senderId, error) => app.log.warn({ err: error, senderId }, 'JWKS fetch failed'),
+    });
+    const replay = new ReplayGuard(db, Math.max(3600, config.clockSkewSeconds * 4));
+    const limiter = new RateLimiter();
+    // Every request reads its sender: kept 5 s per node, dropped at once when changed here.
+    const senderCache = new SenderCache((id: string) => senders.get(id));
+    senders.onChange((id) => senderCache.invalidate(id));
+    app.decorate('senders', senders);
+    app.decorate('serverKeys', serverKeys);
+    app.decorate('tokens', tokens);
 
-  registerErrorHandlers(app);
-  // Every token request costs a deliberate scrypt hash: bound them per client address.
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/oauth2/')) {
-      const wait = limiter.take(`token:${request.ip}`, config.tokenRequestsPerMinute);
-      if (wait > 0)
-        throw new DciError(ErrorCode.RequestTooManyRequests, 'too many token requests', { detail: String(wait) });
-    }
-  });
-  await app.register(securityRoutes, { tokens, serverKeys });
+    const refreshing = serverKeys.startRefreshing();
+    app.addHook('onClose', async () => refreshing.stop());
 
-  const ports: InboundPorts = {
-    verifyToken: (token) => tokens.verify(token),
-    sender: (id) => senderCache.get(id),
-    senderKey: (senderId, kid) => senderKeys.resolve(senderId, kid),
-    consumeMessageId: (senderId, messageId) => replay.consume(senderId, messageId),
-  };
-  const deps: DciRouteDeps = {
-    config,
-    ports,
-    settings: { receiverIds: config.receiverIds, clockSkewSeconds: config.clockSkewSeconds, versions: ['1.0.0'] },
-    signer: serverKeys,
-    audit,
-    rateLimit: (senderId, perMinute) => limiter.take(senderId, perMinute),
-  };
-  registerDciAudit(app, deps);
-  // Compiled once, at start: the first request must not pay for it.
-  compileValidators();
+    registerErrorHandlers(app);
+    // Every token request costs a deliberate scrypt hash: bound them per client address.
+    app.addHook('onRequest', async (request) => {
+      if (request.url.startsWith('/oauth2/')) {
+        const wait = limiter.take(`token:${request.ip}`, config.tokenRequestsPerMinute);
+        if (wait > 0)
+          throw new DciError(ErrorCode.RequestTooManyRequests, 'too many token requests', { detail: String(wait) });
+      }
+    });
+    await app.register(securityRoutes, { tokens, serverKeys });
 
-  const reader = new RegistryReader(db);
-  const searchPorts: SearchPorts = {
-    find: (input) => runSearch(db, input),
-    load: (request) => reader.load(request),
-  };
-  const validator = (wire: WireEndpoint) => (body: unknown) => {
-    const result = validateRequest(wire, body);
-    return result.ok ? undefined : result.error;
-  };
-  const results = new TransactionResults(db);
-  const searchSettings = (domain: Domain) => ({
-    domain,
-    defaultPageSize: config.defaultPageSize,
-    maxPageSize: config.maxPageSize,
-  });
-  // Each request kind runs the same engine code, sync or as the job of its async twin.
-  const handlers: Record<
-    RequestKind,
-    (message: Envelope['message'], correlationId: string, caller: Caller, domain: Domain) => Promise<RequestOutcome>
-  > = {
-    search: (message, correlationId, caller, domain) =>
-      search(message as unknown as SearchMessage, correlationId, caller, searchPorts, searchSettings(domain)),
-    'txn-status': (message, correlationId, caller, domain) =>
-      txnStatus(message as unknown as TxnStatusRequest, correlationId, caller, results, { domain }),
-  };
-  const paths: Record<RequestKind, { sync: string; async: string }> = {
-    search: { sync: 'registry/sync/search', async: 'registry/search' },
-    'txn-status': { sync: 'registry/sync/txn/status', async: 'registry/txn/status' },
-  };
-  /** The ACK of an async request is sent once its audit row, kept answer and job are committed. */
-  const accept = (kind: RequestKind, wire: WireEndpoint) => (input: AsyncAcceptInput) =>
-    runInTx(db, async (trx) => {
-      const { envelope, caller, correlationId, callbackUrl, domain } = input;
-      const message = envelope.message as RequestJob['message'];
-      const referenceIds = referenceIdsOf(message);
-      await deps.audit.record(
-        {
-          direction: 'inbound',
-          senderId: caller.sender.id,
-          receiverId: typeof envelope.header.receiver_id === 'string' ? envelope.header.receiver_id : null,
-          domain,
-          action: wire.action,
-          path: wire.path,
-          messageId: envelope.header.message_id,
-          transactionId: message.transaction_id,
-          correlationId,
-          referenceIds,
-          status: 'pdng',
-          httpStatus: 202,
-          receivedAt: new Date(),
-          request: envelope,
-        },
-        trx,
-      );
-      if (REQUEST_KINDS[kind].keepsResult) {
-        await results.begin(
+    const ports: InboundPorts = {
+      verifyToken: (token) => tokens.verify(token),
+      sender: (id) => senderCache.get(id),
+      senderKey: (senderId, kid) => senderKeys.resolve(senderId, kid),
+      consumeMessageId: (senderId, messageId) => replay.consume(senderId, messageId),
+    };
+    const deps: DciRouteDeps = {
+      config,
+      ports,
+      settings: { receiverIds: config.receiverIds, clockSkewSeconds: config.clockSkewSeconds, versions: ['1.0.0'] },
+      signer: serverKeys,
+      audit,
+      rateLimit: (senderId, perMinute) => limiter.take(senderId, perMinute),
+    };
+    registerDciAudit(app, deps);
+    // Compiled once, at start: the first request must not pay for it.
+    compileValidators();
+
+    const reader = new RegistryReader(db);
+    const searchPorts: SearchPorts = {
+      find: (input) => runSearch(db, input),
+      load: (request) => reader.load(request),
+    };
+    const validator = (wire: WireEndpoint) => (body: unknown) => {
+      const result = validateRequest(wire, body);
+      return result.ok ? undefined : result.error;
+    };
+    const results = new TransactionResults(db);
+    const searchSettings = (domain: Domain) => ({
+      domain,
+      defaultPageSize: config.defaultPageSize,
+      maxPageSize: config.maxPageSize,
+    });
+    // Each request kind runs the same engine code, sync or as the job of its async twin.
+    const handlers: Record<
+      RequestKind,
+      (message: Envelope['message'], correlationId: string, caller: Caller, domain: Domain) => Promise<RequestOutcome>
+    > = {
+      search: (message, correlationId, caller, domain) =>
+        search(message as unknown as SearchMessage, correlationId, caller, searchPorts, searchSettings(domain)),
+      'txn-status': (message, correlationId, caller, domain) =>
+        txnStatus(message as unknown as TxnStatusRequest, correlationId, caller, results, { domain }),
+    };
+    const paths: Record<RequestKind, { sync: string; async: string }> = {
+      search: { sync: 'registry/sync/search', async: 'registry/search' },
+      'txn-status': { sync: 'registry/sync/txn/status', async: 'registry/txn/status' },
+    };
+    /** The ACK of an async request is sent once its audit row, kept answer and job are committed. */
+    const accept = (kind: RequestKind, wire: WireEndpoint) => (input: AsyncAcceptInput) =>
+      runInTx(db, async (trx) => {
+        const { envelope, caller, correlationId, callbackUrl, domain } = input;
+        const message = envelope.message as RequestJob['message'];
+        const referenceIds = referenceIdsOf(message);
+        await deps.audit.record(
           {
-            correlationId,
+            direction: 'inbound',
             senderId: caller.sender.id,
+            receiverId: typeof envelope.header.receiver_id === 'string' ? envelope.header.receiver_id : null,
             domain,
-            txnType: kind as TxnType,
+            action: wire.action,
+            path: wire.path,
+            messageId: envelope.header.message_id,
             transactionId: message.transaction_id,
+            correlationId,
             referenceIds,
+            status: 'pdng',
+            httpStatus: 202,
+            receivedAt: new Date(),
+            request: envelope,
           },
           trx,
         );
+        if (REQUEST_KINDS[kind].keepsResult) {
+          await results.begin(
+            {
+              correlationId,
+              senderId: caller.sender.id,
+              domain,
+              txnType: kind as TxnType,
+              transactionId: message.transaction_id,
+              referenceIds,
+            },
+            trx,
+          );
+        }
+        const job: RequestJob = {
+          kind,
+          domain,
+          senderId: caller.sender.id,
+          correlationId,
+          message,
+          ...(callbackUrl ? { callbackUrl } : {}),
+        };
+        await enqueue(queue, QUEUES.request, job);
+      });
+    // Every request kind, sync and async, on every enabled domain; the default one also at /registry/….
+    for (const domain of config.domains) {
+      for (const kind of Object.keys(REQUEST_KINDS) as RequestKind[]) {
+        const sync = endpointFor(domain, paths[kind].sync);
+        if (sync && sync.response.kind === 'envelope') {
+          registerSyncEndpoint(app, deps, domain, {
+            path: sync.path,
+            action: sync.action,
+            responseAction: sync.response.action,
+            operation: sync.operation,
+            validate: validator(sync),
+            handle: (envelope, caller, context) =>
+              handlers[kind](envelope.message, context.correlationId, caller, domain),
+          });
+        }
+        const asynchronous = endpointFor(domain, paths[kind].async);
+        if (asynchronous) {
+          registerAsyncEndpoint(app, deps, domain, {
+            path: asynchronous.path,
+            action: asynchronous.action,
+            operation: asynchronous.operation,
+            validate: validator(asynchronous),
+            accept: accept(kind, asynchronous),
+          });
+        }
       }
-      const job: RequestJob = {
-        kind,
-        domain,
-        senderId: caller.sender.id,
-        correlationId,
-        message,
-        ...(callbackUrl ? { callbackUrl } : {}),
-      };
-      await enqueue(queue, QUEUES.request, job);
-    });
-  // Every request kind, sync and async, on every enabled domain; the default one also at /registry/….
-  for (const domain of config.domains) {
-    for (const kind of Object.keys(REQUEST_KINDS) as RequestKind[]) {
-      const sync = endpointFor(domain, paths[kind].sync);
-      if (sync && sync.response.kind === 'envelope') {
+      // Verify (OpenDCI extension, contract §9): sync only; yes/no/unknown per claim, never record data.
+      const syncVerify = endpointFor(domain, 'registry/sync/verify');
+      if (syncVerify && syncVerify.response.kind === 'envelope') {
+        const verifyPorts: VerifyPorts = { check: (input) => checkClaims(db, input) };
         registerSyncEndpoint(app, deps, domain, {
-          path: sync.path,
-          action: sync.action,
-          responseAction: sync.response.action,
-          operation: sync.operation,
-          validate: validator(sync),
+          path: syncVerify.path,
+          action: syncVerify.action,
+          responseAction: syncVerify.response.action,
+          operation: syncVerify.operation,
+          validate: validator(syncVerify),
           handle: (envelope, caller, context) =>
-            handlers[kind](envelope.message, context.correlationId, caller, domain),
-        });
-      }
-      const asynchronous = endpointFor(domain, paths[kind].async);
-      if (asynchronous) {
-        registerAsyncEndpoint(app, deps, domain, {
-          path: asynchronous.path,
-          action: asynchronous.action,
-          operation: asynchronous.operation,
-          validate: validator(asynchronous),
-          accept: accept(kind, asynchronous),
+            verify(envelope.message as unknown as VerifyMessage, context.correlationId, caller, verifyPorts, {
+              domain,
+            }),
         });
       }
     }
-    // Verify (OpenDCI extension, contract §9): sync only; yes/no/unknown per claim, never record data.
-    const syncVerify = endpointFor(domain, 'registry/sync/verify');
-    if (syncVerify && syncVerify.response.kind === 'envelope') {
-      const verifyPorts: VerifyPorts = { check: (input) => checkClaims(db, input) };
-      registerSyncEndpoint(app, deps, domain, {
-        path: syncVerify.path,
-        action: syncVerify.action,
-        responseAction: syncVerify.response.action,
-        operation: syncVerify.operation,
-        validate: validator(syncVerify),
-        handle: (envelope, caller, context) =>
-          verify(envelope.message as unknown as VerifyMessage, context.correlationId, caller, verifyPorts, { domain }),
+
+    // Callbacks other registries post to us (this server is also their client).
+    const onCallback: CallbackHandler =
+      options.callbackHandler ??
+      (async ({ domain, action, envelope, sender }) => {
+        // No request of ours awaits callbacks yet: every transaction is unknown, ACKed and discarded.
+        app.log.info(
+          { domain, action, sender: sender.id, transactionId: envelope.message?.transaction_id },
+          'callback for an unknown transaction discarded',
+        );
       });
+    for (const domain of config.domains) {
+      for (const wire of endpointsFor(domain).filter((e) => e.mode === 'callback')) {
+        registerCallbackEndpoint(
+          app,
+          deps,
+          domain,
+          { path: wire.path, action: wire.action, validate: validator(wire) },
+          onCallback,
+        );
+      }
     }
-  }
 
-  // Callbacks other registries post to us (this server is also their client).
-  const onCallback: CallbackHandler =
-    options.callbackHandler ??
-    (async ({ domain, action, envelope, sender }) => {
-      // No request of ours awaits callbacks yet: every transaction is unknown, ACKed and discarded.
-      app.log.info(
-        { domain, action, sender: sender.id, transactionId: envelope.message?.transaction_id },
-        'callback for an unknown transaction discarded',
-      );
+    await ensureQueues(queue, {
+      retryLimit: config.callbackRetryLimit,
+      retryDelaySeconds: config.callbackRetryDelaySeconds,
+      retryDelayMaxSeconds: config.callbackRetryDelayMaxSeconds,
     });
-  for (const domain of config.domains) {
-    for (const wire of endpointsFor(domain).filter((e) => e.mode === 'callback')) {
-      registerCallbackEndpoint(
-        app,
-        deps,
-        domain,
-        { path: wire.path, action: wire.action, validate: validator(wire) },
-        onCallback,
-      );
-    }
-  }
-
-  await ensureQueues(queue, {
-    retryLimit: config.callbackRetryLimit,
-    retryDelaySeconds: config.callbackRetryDelaySeconds,
-    retryDelayMaxSeconds: config.callbackRetryDelayMaxSeconds,
-  });
-  if (config.role !== 'api') {
-    await startWorkers({
-      db,
-      queue,
-      audit: deps.audit,
-      sender: (id) => senderCache.get(id),
-      results,
-      run: (job, sender) =>
-        handlers[job.kind](job.message, job.correlationId, { sender, scope: sender.operations }, job.domain),
-      callbacks: {
-        serverId: config.serverId,
-        signer: serverKeys,
+    if (config.role !== 'api') {
+      await startWorkers({
+        db,
+        queue,
         audit: deps.audit,
-        allowInsecure: config.allowInsecureCallbacks,
-        timeoutMs: config.callbackTimeoutMs,
-        callbackAuth: (receiverId) => senders.callbackAuth(receiverId, { keyEncryptionKey: config.keyEncryptionKey }),
-      },
-      concurrency: config.workerConcurrency,
-      batchSize: config.workerBatchSize,
-    });
-  }
-
-  if (config.role !== 'api') {
-    // Kept answers hold personal data: they go after their retention (every node may purge).
-    const purge = setInterval(() => {
-      results.purge(config.resultRetentionDays).catch((error: unknown) => {
-        app.log.warn({ err: error }, 'could not purge kept transaction answers');
+        sender: (id) => senderCache.get(id),
+        results,
+        run: (job, sender) =>
+          handlers[job.kind](job.message, job.correlationId, { sender, scope: sender.operations }, job.domain),
+        callbacks: {
+          serverId: config.serverId,
+          signer: serverKeys,
+          audit: deps.audit,
+          allowInsecure: config.allowInsecureCallbacks,
+          timeoutMs: config.callbackTimeoutMs,
+          callbackAuth: (receiverId) => senders.callbackAuth(receiverId, { keyEncryptionKey: config.keyEncryptionKey }),
+        },
+        concurrency: config.workerConcurrency,
+        batchSize: config.workerBatchSize,
       });
-    }, 3_600_000);
-    purge.unref();
-    app.addHook('onClose', async () => clearInterval(purge));
-  }
+    }
 
-  app.get('/health', async () => ({ status: 'ok' }));
+    if (config.role !== 'api') {
+      // Kept answers hold personal data: they go after their retention (every node may purge).
+      const purge = setInterval(() => {
+        results.purge(config.resultRetentionDays).catch((error: unknown) => {
+          app.log.warn({ err: error }, 'could not purge kept transaction answers');
+        });
+      }, 3_600_000);
+      purge.unref();
+      app.addHook('onClose', async () => clearInterval(purge));
+    }
 
-  app.get('/ready', async (_request, reply) => {
-    const reachable = await ping(database.db);
-    const migrated = reachable && (await isMigrated(database.db));
-    const ready = reachable && migrated;
-    return reply.code(ready ? 200 : 503).send({
-      status: ready ? 'ready' : 'not ready',
-      checks: { database: reachable ? 'ok' : 'unreachable', migrations: migrated ? 'ok' : 'pending' },
+    app.get('/health', async () => ({ status: 'ok' }));
+
+    app.get('/ready', async (_request, reply) => {
+      const reachable = await ping(database.db);
+      const migrated = reachable && (await isMigrated(database.db));
+      const ready = reachable && migrated;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not ready',
+        checks: { database: reachable ? 'ok' : 'unreachable', migrations: migrated ? 'ok' : 'pending' },
+      });
     });
-  });
-
-  return app;
+  }
 }

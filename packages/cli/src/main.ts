@@ -20,6 +20,7 @@ import {
 import { CliInputError, printJson, withStore } from './common.js';
 import { registerKeysCommands } from './keys.js';
 import { registerSendersCommands } from './senders.js';
+import { registerSubscriptionsCommands } from './subscriptions.js';
 
 function config(): Config {
   return loadConfig(process.env);
@@ -139,6 +140,7 @@ registry
 
 registerSendersCommands(program);
 registerKeysCommands(program);
+registerSubscriptionsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -51,6 +51,8 @@ export interface Config {
   trustProxy: boolean;
   /** Days the answers of async transactions are kept for txn status. */
   resultRetentionDays: number;
+  /** Events one notify message carries at most. */
+  notifyEventsPerMessage: number;
 }
 
 export class ConfigError extends Error {
@@ -215,6 +217,14 @@ export function loadConfig(env: Env = process.env): Config {
     1,
     3650,
   );
+  const notifyEventsPerMessage = parseInteger(
+    env.DCI_NOTIFY_EVENTS_PER_MESSAGE,
+    'DCI_NOTIFY_EVENTS_PER_MESSAGE',
+    problems,
+    100,
+    1,
+    1000,
+  );
   const trustProxy = parseBoolean(env.DCI_TRUST_PROXY, 'DCI_TRUST_PROXY', problems, false);
   const auditPayloads = (env.DCI_AUDIT_PAYLOADS?.trim() || 'redacted') as Config['auditPayloads'];
   if (!['full', 'redacted', 'none'].includes(auditPayloads))
@@ -253,5 +263,6 @@ export function loadConfig(env: Env = process.env): Config {
     workerBatchSize,
     trustProxy,
     resultRetentionDays,
+    notifyEventsPerMessage,
   };
 }

@@ -15,3 +15,11 @@ export { ProgressBar } from './registry/progress.js';
 export { RECORD_TYPES, type RecordType, type ImportRecord } from './registry/records.js';
 export * from './security/index.js';
 export { AuditTrail } from './audit/audit.js';
+export {
+  SubscriptionStore,
+  SubscriptionError,
+  type Subscription,
+  type Delivery,
+  type DeliveryStatus,
+} from './subscriptions/store.js';
+export type { SubscriptionStatus } from './db/schema.js';

@@ -4,7 +4,7 @@ import type { Insertable } from 'kysely';
 import type { DciTransactionTable } from '../db/schema.js';
 import { Batcher } from '../util/batcher.js';
 import { uuid7 } from '../util/uuid7.js';
-import { redact, type AuditPayloads } from './redact.js';
+import type { AuditPayloads } from './redact.js';
 
 export interface AuditEntry {
   direction: 'inbound' | 'outbound';
@@ -54,7 +54,12 @@ export class AuditTrail {
 
   private payload(value: unknown): string | null {
     if (value === undefined || value === null || this.options.payloads === 'none') return null;
-    return JSON.stringify(this.options.payloads === 'redacted' ? redact(value, this.fields) : value);
+    if (this.options.payloads === 'full') return JSON.stringify(value);
+    // One pass: the named fields are replaced while serialising (no redacted copy is built).
+    const fields = this.fields;
+    return JSON.stringify(value, (key, v: unknown) =>
+      key !== '' && fields.has(key) && v !== null && v !== undefined ? '[redacted]' : v,
+    );
   }
 
   /** Completes the inbound row of an async request (found by its correlation id). */

@@ -193,6 +193,45 @@ export interface RegistryEventTable {
   record_id: string;
   data: Generated<Json<Record<string, unknown>>>;
   occurred_at: GeneratedTimestamp;
+  batch_id: string | null;
+}
+
+export type SubscriptionStatus = 'active' | 'suspended' | 'unsubscribed' | 'expired';
+
+export interface SubscriptionTable {
+  code: string;
+  sender_id: string;
+  domain: string;
+  event_types: string[];
+  record_type: string;
+  record_kind: 'individual' | 'household';
+  filter_type: string | null;
+  filter: Json<unknown> | null;
+  notify_url: string;
+  frequency: Json<unknown> | null;
+  starts_at: Timestamp | null;
+  expires_at: Timestamp | null;
+  status: Generated<SubscriptionStatus>;
+  status_reason: string | null;
+  transaction_id: string;
+  reference_id: string;
+  correlation_id: string;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface NotificationTable {
+  id: ColumnType<string, never, never>;
+  subscription_code: string;
+  event_id: string;
+  event_type: string;
+  record_id: string;
+  status: Generated<'pending' | 'delivered'>;
+  message_id: string | null;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: GeneratedTimestamp;
+  delivered_at: Timestamp | null;
 }
 
 export type Operation = 'search' | 'subscribe' | 'unsubscribe' | 'txn-status' | 'verify' | 'admin';
@@ -303,4 +342,6 @@ export interface DB {
   farm: FarmTable;
   consent: ConsentTable;
   registry_event: RegistryEventTable;
+  subscription: SubscriptionTable;
+  notification: NotificationTable;
 }

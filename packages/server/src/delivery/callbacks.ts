@@ -27,6 +27,8 @@ export interface CallbackJob {
   transactionId: string;
   correlationId: string;
   message: Record<string, unknown>;
+  /** `header.meta` (a notification names its subscription there). */
+  meta?: Record<string, unknown>;
 }
 
 export interface CallbackDeps {
@@ -219,6 +221,7 @@ export async function deliverCallback(job: CallbackJob, attempt: number, deps: C
     totalCount: job.totalCount,
     completedCount: job.completedCount,
     messageId: job.messageId,
+    ...(job.meta ? { meta: job.meta } : {}),
   });
   const key = deps.signer.active();
   const signature = signMessage(

@@ -41,8 +41,22 @@ export interface StoredTransaction {
   items?: Item[];
 }
 
+/** A subscription as txn status reports it. */
+export interface SubscriptionState {
+  code: string;
+  active: boolean;
+  referenceId: string;
+  transactionId: string;
+  correlationId: string;
+  eventTypes: string[];
+  recordType: string;
+  createdAt: Date;
+}
+
 export interface TxnStatusPorts {
   find(lookup: TransactionLookup): Promise<StoredTransaction[]>;
+  /** The sender's subscriptions among `codes` (others are left out). */
+  subscriptions(senderId: string, domain: Domain, codes: readonly string[]): Promise<SubscriptionState[]>;
 }
 
 export interface TxnStatusOutcome {
@@ -163,6 +177,53 @@ function statusOfReferences(found: StoredTransaction[], referenceIds: readonly s
   return { txnType: newest.txnType, txnStatus: { ...base, [list]: items } } as TxnStatusInput;
 }
 
+/** `txn_status` of subscriptions found by their codes: their state now, unknown codes rejected. */
+function statusOfSubscriptions(
+  txnType: 'subscribe' | 'unsubscribe',
+  found: SubscriptionState[],
+  codes: readonly string[],
+  referenceId: string,
+): TxnStatusInput {
+  const byCode = new Map(found.map((s) => [s.code, s]));
+  const first = found[0]!;
+  const unknown = codes.filter((code) => !byCode.has(code));
+  if (txnType === 'unsubscribe') {
+    return {
+      txnType,
+      txnStatus: unsubscribeResponseMessage({
+        transactionId: first.transactionId,
+        correlationId: first.correlationId,
+        status: unknown.length > 0 ? 'rjct' : 'succ',
+        ...(unknown.length > 0
+          ? { reasonCode: 'rjct.subscription_code.invalid' as const, reasonMessage: `unknown: ${unknown.join(', ')}` }
+          : {}),
+        subscriptions: found.map((s) => ({ code: s.code, status: s.active ? 'subscribe' : 'unsubscribe' })),
+      }),
+    };
+  }
+  const items = codes.map((code) => {
+    const s = byCode.get(code);
+    if (!s) return subscribeResponseItem({ ...unknownItem(referenceId, `subscription ${code}`) });
+    return subscribeResponseItem({
+      referenceId: s.referenceId,
+      timestamp: s.createdAt,
+      subscriptions: [
+        {
+          code: s.code,
+          status: s.active ? 'subscribe' : 'unsubscribe',
+          timestamp: s.createdAt,
+          ...(s.eventTypes[0] ? { regEventType: s.eventTypes[0] } : {}),
+          notifyRecordType: s.recordType,
+        },
+      ],
+    });
+  });
+  return {
+    txnType,
+    txnStatus: { transaction_id: first.transactionId, correlation_id: first.correlationId, subscribe_response: items },
+  };
+}
+
 export async function txnStatus(
   message: TxnStatusRequest,
   correlationId: string,
@@ -193,9 +254,13 @@ export async function txnStatus(
       if (found.length > 0) status = statusOfReferences(found, wanted);
       break;
     }
-    case 'subscription_code_list':
-      // Subscriptions are looked up by their code once they exist; none is kept as a transaction.
+    case 'subscription_code_list': {
+      if (txnType !== 'subscribe' && txnType !== 'unsubscribe') break;
+      const codes = [...new Set(request.attribute_value.map(String))];
+      const found = await ports.subscriptions(caller.sender.id, settings.domain, codes);
+      if (found.length > 0) status = statusOfSubscriptions(txnType, found, codes, referenceId);
       break;
+    }
   }
   // The inner ids are the queried transaction's: echoed when that is what was asked for.
   const asked = (type: string) =>

@@ -6,7 +6,9 @@ import {
   endpointsFor,
   ErrorCode,
   validateRequest,
+  type SubscribeRequest,
   type TxnStatusRequest,
+  type UnsubscribeRequest,
   type TxnType,
   type WireEndpoint,
 } from '@opendci/protocol';
@@ -41,13 +43,18 @@ import { ensureQueues, QUEUES } from '../jobs/queues.js';
 import {
   REQUEST_KINDS,
   referenceIdsOf,
+  startDispatcher,
   startWorkers,
   type RequestJob,
   type RequestKind,
   type RequestOutcome,
 } from '../jobs/workers.js';
-import { txnStatus } from '../engine/txn-status.js';
+import { txnStatus, type TransactionLookup } from '../engine/txn-status.js';
+import { subscribe, unsubscribe } from '../engine/subscribe.js';
+import { notifyTarget } from '../subscriptions/events.js';
+import { SubscriptionStore } from '../subscriptions/store.js';
 import { TransactionResults } from '../txn/results.js';
+import { adminRoutes } from './admin.js';
 import { registerErrorHandlers } from './errors.js';
 
 declare module 'fastify' {
@@ -195,6 +202,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return result.ok ? undefined : result.error;
     };
     const results = new TransactionResults(db);
+    const subscriptions = new SubscriptionStore(db);
+    const txnPorts = {
+      find: (lookup: TransactionLookup) => results.find(lookup),
+      subscriptions: (senderId: string, domain: Domain, codes: readonly string[]) =>
+        subscriptions.states(senderId, domain, codes),
+    };
     const searchSettings = (domain: Domain) => ({
       domain,
       defaultPageSize: config.defaultPageSize,
@@ -203,16 +216,33 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Each request kind runs the same engine code, sync or as the job of its async twin.
     const handlers: Record<
       RequestKind,
-      (message: Envelope['message'], correlationId: string, caller: Caller, domain: Domain) => Promise<RequestOutcome>
+      (
+        message: Envelope['message'],
+        correlationId: string,
+        caller: Caller,
+        domain: Domain,
+        callbackUrl?: string,
+      ) => Promise<RequestOutcome>
     > = {
       search: (message, correlationId, caller, domain) =>
         search(message as unknown as SearchMessage, correlationId, caller, searchPorts, searchSettings(domain)),
       'txn-status': (message, correlationId, caller, domain) =>
-        txnStatus(message as unknown as TxnStatusRequest, correlationId, caller, results, { domain }),
+        txnStatus(message as unknown as TxnStatusRequest, correlationId, caller, txnPorts, { domain }),
+      subscribe: (message, correlationId, caller, domain, callbackUrl) => {
+        const notifyUrl = notifyTarget(caller.sender.notifyUri, callbackUrl);
+        return subscribe(message as unknown as SubscribeRequest, correlationId, caller, subscriptions, {
+          domain,
+          ...(notifyUrl ? { notifyUrl } : {}),
+        });
+      },
+      unsubscribe: (message, correlationId, caller) =>
+        unsubscribe(message as unknown as UnsubscribeRequest, correlationId, caller, subscriptions),
     };
-    const paths: Record<RequestKind, { sync: string; async: string }> = {
+    const paths: Record<RequestKind, { sync?: string; async: string }> = {
       search: { sync: 'registry/sync/search', async: 'registry/search' },
       'txn-status': { sync: 'registry/sync/txn/status', async: 'registry/txn/status' },
+      subscribe: { async: 'registry/subscribe' },
+      unsubscribe: { async: 'registry/unsubscribe' },
     };
     /** The ACK of an async request is sent once its audit row, kept answer and job are committed. */
     const accept = (kind: RequestKind, wire: WireEndpoint) => (input: AsyncAcceptInput) =>
@@ -265,7 +295,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Every request kind, sync and async, on every enabled domain; the default one also at /registry/….
     for (const domain of config.domains) {
       for (const kind of Object.keys(REQUEST_KINDS) as RequestKind[]) {
-        const sync = endpointFor(domain, paths[kind].sync);
+        const syncPath = paths[kind].sync;
+        const sync = syncPath ? endpointFor(domain, syncPath) : undefined;
         if (sync && sync.response.kind === 'envelope') {
           registerSyncEndpoint(app, deps, domain, {
             path: sync.path,
@@ -333,6 +364,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       retryDelaySeconds: config.callbackRetryDelaySeconds,
       retryDelayMaxSeconds: config.callbackRetryDelayMaxSeconds,
     });
+    const callbackDeps = {
+      serverId: config.serverId,
+      signer: serverKeys,
+      audit: deps.audit,
+      allowInsecure: config.allowInsecureCallbacks,
+      timeoutMs: config.callbackTimeoutMs,
+      callbackAuth: (receiverId: string) =>
+        senders.callbackAuth(receiverId, { keyEncryptionKey: config.keyEncryptionKey }),
+    };
     if (config.role !== 'api') {
       await startWorkers({
         db,
@@ -341,30 +381,50 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         sender: (id) => senderCache.get(id),
         results,
         run: (job, sender) =>
-          handlers[job.kind](job.message, job.correlationId, { sender, scope: sender.operations }, job.domain),
-        callbacks: {
-          serverId: config.serverId,
-          signer: serverKeys,
-          audit: deps.audit,
-          allowInsecure: config.allowInsecureCallbacks,
-          timeoutMs: config.callbackTimeoutMs,
-          callbackAuth: (receiverId) => senders.callbackAuth(receiverId, { keyEncryptionKey: config.keyEncryptionKey }),
+          handlers[job.kind](
+            job.message,
+            job.correlationId,
+            { sender, scope: sender.operations },
+            job.domain,
+            job.callbackUrl,
+          ),
+        callbacks: callbackDeps,
+        notifier: {
+          db,
+          load: (request) => reader.load(request),
+          callbacks: callbackDeps,
+          eventsPerMessage: config.notifyEventsPerMessage,
         },
         concurrency: config.workerConcurrency,
         batchSize: config.workerBatchSize,
       });
+      const stopDispatcher = startDispatcher({ db, queue }, 1_000, (error) =>
+        app.log.warn({ err: error }, 'could not start notification deliveries'),
+      );
+      app.addHook('onClose', async () => stopDispatcher());
     }
 
     if (config.role !== 'api') {
-      // Kept answers hold personal data: they go after their retention (every node may purge).
+      // Kept answers and delivered notifications go after their retention (every node may purge).
       const purge = setInterval(() => {
-        results.purge(config.resultRetentionDays).catch((error: unknown) => {
-          app.log.warn({ err: error }, 'could not purge kept transaction answers');
+        Promise.all([
+          results.purge(config.resultRetentionDays),
+          subscriptions.purgeDelivered(config.resultRetentionDays),
+        ]).catch((error: unknown) => {
+          app.log.warn({ err: error }, 'could not purge kept transaction answers and delivered notifications');
         });
       }, 3_600_000);
       purge.unref();
       app.addHook('onClose', async () => clearInterval(purge));
     }
+
+    // The admin API (contract §3): bearer of an active sender with the `admin` operation.
+    await app.register(adminRoutes, {
+      prefix: '/admin/api',
+      subscriptions,
+      verifyToken: (token: string) => tokens.verify(token),
+      sender: (id: string) => senders.get(id),
+    });
 
     app.get('/health', async () => ({ status: 'ok' }));
 

@@ -8,6 +8,8 @@ export const QUEUES = {
   deliver: 'dci-deliver',
   /** Callbacks whose every attempt failed. */
   dead: 'dci-deliver-dead',
+  /** Drains one subscription's notifications, in order (one job per subscription at a time). */
+  notify: 'dci-notify',
 } as const;
 
 export interface RetrySettings {
@@ -32,4 +34,14 @@ export async function ensureQueues(boss: JobQueue, retry: RetrySettings): Promis
     deadLetter: QUEUES.dead,
   });
   await ensureQueue(boss, QUEUES.request, { retryLimit: 5, retryDelay: 2, retryBackoff: true, retryDelayMax: 300 });
+  // One job per subscription: stately keeps one queued and one active per code. The heartbeat
+  // gives the job of a node that died back within half a minute.
+  const notify = {
+    retryLimit: retry.retryLimit,
+    retryDelay: retry.retryDelaySeconds,
+    retryBackoff: true,
+    retryDelayMax: retry.retryDelayMaxSeconds,
+  };
+  if (await boss.getQueue(QUEUES.notify)) await boss.updateQueue(QUEUES.notify, notify);
+  else await boss.createQueue(QUEUES.notify, { ...notify, policy: 'stately', heartbeatSeconds: 30 });
 }

@@ -13,6 +13,12 @@ import { runInTx } from '../db/tx.js';
 import { CallbackFailed, deliverCallback, type CallbackDeps, type CallbackJob } from '../delivery/callbacks.js';
 import type { SenderInfo } from '../engine/inbound.js';
 import type { TransactionResults } from '../txn/results.js';
+import {
+  deliverNotifications,
+  dispatchNotifications,
+  type NotifierDeps,
+  type NotifyJob,
+} from '../subscriptions/notifier.js';
 import { enqueue, type JobQueue } from './queue.js';
 import { QUEUES } from './queues.js';
 
@@ -20,6 +26,8 @@ import { QUEUES } from './queues.js';
 export const REQUEST_KINDS = {
   search: { callback: 'on-search', keepsResult: true },
   'txn-status': { callback: 'txn-on-status', keepsResult: false },
+  subscribe: { callback: 'on-subscribe', keepsResult: true },
+  unsubscribe: { callback: 'on-unsubscribe', keepsResult: true },
 } as const satisfies Record<string, { callback: Action; keepsResult: boolean }>;
 export type RequestKind = keyof typeof REQUEST_KINDS;
 
@@ -58,6 +66,7 @@ export interface WorkerDeps {
   /** Runs the request with the same engine code as its sync twin. */
   run(job: RequestJob, sender: SenderInfo): Promise<RequestOutcome>;
   callbacks: CallbackDeps;
+  notifier: NotifierDeps;
   /** Fetch loops per node and queue. */
   concurrency: number;
   /** Jobs each loop fetches and runs at once. */
@@ -139,4 +148,31 @@ export async function startWorkers(deps: WorkerDeps, onError: (error: unknown) =
     options,
     batchHandler((job) => deliverCallback(job.data, job.retryCount + 1, deps.callbacks), onError),
   );
+  await deps.queue.work<NotifyJob, JobResult[], typeof options>(
+    QUEUES.notify,
+    options,
+    batchHandler(
+      (job) =>
+        deliverNotifications(job.data, { retryCount: job.retryCount, retryLimit: job.retryLimit }, deps.notifier),
+      onError,
+    ),
+  );
+}
+
+/** Starts notification jobs for pending notifications every `intervalMs`; returns a stop function. */
+export function startDispatcher(
+  deps: Pick<WorkerDeps, 'db' | 'queue'>,
+  intervalMs: number,
+  onError: (error: unknown) => void,
+): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    dispatchNotifications(deps.db, deps.queue)
+      .catch(onError)
+      .finally(() => (running = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -12,6 +12,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB, EntityType } from '../db/schema.js';
 import type { IdentifierRef } from './records.js';
 import { jsonBulkInsert, type BulkInsert, type TableSpec } from './bulk.js';
+import { matchSubscriptions } from '../subscriptions/matcher.js';
 import {
   RowError,
   type CleanBenefit,
@@ -66,7 +67,11 @@ interface EventRow {
   record_type: string;
   record_id: string;
   data: Row;
+  batch_id?: string;
 }
+
+/** Runs in the transaction of a write, after its events: `batchId` marks them (the matcher). */
+export type EventHook = (db: Kysely<DB>, batchId: string) => Promise<unknown>;
 
 const idKey = (ref: IdentifierRef) => `${ref.type}\u0000${ref.value}`;
 const keyOf = (...parts: unknown[]) => parts.join('|');
@@ -168,7 +173,7 @@ const COLUMNS = {
     'registration_date',
   ],
   consent: ['id', 'individual_id', 'sender_id', 'purpose', 'given_at', 'expires_at', 'revoked_at'],
-  registry_event: ['event_type', 'record_type', 'record_id', 'data'],
+  registry_event: ['event_type', 'record_type', 'record_id', 'data', 'batch_id'],
 } satisfies Record<string, readonly string[]>;
 
 const TEXT_ARRAYS = ['phones', 'emails', 'crop_types'];
@@ -259,8 +264,14 @@ export class RegistryWriter {
   private programmes = new Map<string, Row>();
   private cachesLoaded = false;
 
-  /** `bulk` writes the new rows of each table (COPY on a PostgreSQL session, else JSON inserts). */
-  constructor(private readonly bulk: BulkInsert = jsonBulkInsert) {}
+  /**
+   * `bulk` writes the new rows of each table (COPY on a PostgreSQL session, else JSON inserts);
+   * `onEvents` sees the events of each write in its transaction (subscriptions are matched there).
+   */
+  constructor(
+    private readonly bulk: BulkInsert = jsonBulkInsert,
+    private readonly onEvents: EventHook = matchSubscriptions,
+  ) {}
 
   /** Plans and writes one batch, in the caller's transaction. */
   async writeBatch(db: Kysely<DB>, records: readonly CleanRecord[]): Promise<RowOutcome[]> {
@@ -286,7 +297,7 @@ export class RegistryWriter {
 
   /** Writes a planned batch, in the caller's transaction. */
   async write(db: Kysely<DB>, planned: PlannedBatch): Promise<void> {
-    await planned.batch.flush(db, this.bulk);
+    await planned.batch.flush(db, this.bulk, this.onEvents);
   }
 
   /** Forget cached areas/programmes (after a failed batch whose inserts were rolled back). */
@@ -1009,7 +1020,7 @@ class Batch {
 
   // --- writing ------------------------------------------------------------------------------
 
-  async flush(db: Kysely<DB>, bulk: BulkInsert): Promise<void> {
+  async flush(db: Kysely<DB>, bulk: BulkInsert, onEvents: EventHook): Promise<void> {
     const exec = db as unknown as Kysely<unknown>;
     for (const table of INSERT_ORDER) {
       const rows: Row[] = [];
@@ -1035,7 +1046,12 @@ class Batch {
         db,
       );
     }
-    if (this.events.length) await bulk(exec, 'registry_event', spec('registry_event'), this.events as unknown as Row[]);
+    if (this.events.length) {
+      const batchId = uuid7();
+      for (const event of this.events) event.batch_id = batchId;
+      await bulk(exec, 'registry_event', spec('registry_event'), this.events as unknown as Row[]);
+      await onEvents(db, batchId);
+    }
   }
 
   private async update(db: Kysely<DB>, table: Table, t: Tracked): Promise<void> {

@@ -16,7 +16,10 @@ describe('Batcher', () => {
     const second = [batcher.submit(3), batcher.submit(4), batcher.submit(5)];
     release();
     expect(await Promise.all([...first, ...second])).toEqual(['ok 1', 'ok 2', 'ok 3', 'ok 4', 'ok 5']);
-    expect(writes).toEqual([[1, 2], [3, 4, 5]]);
+    expect(writes).toEqual([
+      [1, 2],
+      [3, 4, 5],
+    ]);
   });
 
   it('fails the items of a failed write, and goes on with the next ones', async () => {

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['import', 'signing', 'pglite-crash', 'search'];
+const benches = ['import', 'signing', 'pglite-crash', 'search', 'notify'];
 const only = process.argv.slice(2);
 let failed = false;
 for (const name of benches.filter((b) => only.length === 0 || only.includes(b))) {

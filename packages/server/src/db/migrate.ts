@@ -4,6 +4,7 @@ import * as protocol from './migrations/0002_protocol.js';
 import * as results from './migrations/0003_results.js';
 import * as partner from './migrations/0004_vital_event_partner.js';
 import * as subscriptions from './migrations/0005_subscriptions.js';
+import * as notificationBackoff from './migrations/0006_notification_backoff.js';
 import type { DB } from './schema.js';
 
 /** All migrations, in order. Static imports: the compiled package needs no file-system discovery. */
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003_results': results,
   '0004_vital_event_partner': partner,
   '0005_subscriptions': subscriptions,
+  '0006_notification_backoff': notificationBackoff,
 };
 
 export const LATEST_MIGRATION = Object.keys(migrations).at(-1)!;

@@ -232,6 +232,8 @@ export interface NotificationTable {
   last_error: string | null;
   created_at: GeneratedTimestamp;
   delivered_at: Timestamp | null;
+  /** A failed message is not attempted again before this time. */
+  next_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export type Operation = 'search' | 'subscribe' | 'unsubscribe' | 'txn-status' | 'verify' | 'admin';

@@ -359,11 +359,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       }
     }
 
-    await ensureQueues(queue, {
+    const retry = {
       retryLimit: config.callbackRetryLimit,
       retryDelaySeconds: config.callbackRetryDelaySeconds,
       retryDelayMaxSeconds: config.callbackRetryDelayMaxSeconds,
-    });
+    };
+    await ensureQueues(queue, retry);
     const callbackDeps = {
       serverId: config.serverId,
       signer: serverKeys,
@@ -394,6 +395,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           load: (request) => reader.load(request),
           callbacks: callbackDeps,
           eventsPerMessage: config.notifyEventsPerMessage,
+          retry,
         },
         concurrency: config.workerConcurrency,
         batchSize: config.workerBatchSize,

@@ -30,6 +30,7 @@ interface Posted {
   path: string;
   status: number;
   body: Body;
+  at: number;
 }
 type NotifyEvent = {
   reference_id: string;
@@ -46,6 +47,8 @@ describeBackends('subscriptions and notifications', (ctx) => {
   /** Per subscribe transaction: statuses to answer its notify posts with, in order, before 200. */
   const notifyFailures = new Map<string, number[]>();
   let notifyDown = false;
+  /** Per subscribe transaction: a receiver outage (ms) that starts at its first notify post. */
+  const outages = new Map<string, { ms: number; until?: number }>();
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {
@@ -54,9 +57,13 @@ describeBackends('subscriptions and notifications', (ctx) => {
       req.on('end', () => {
         const path = req.url ?? '';
         const body = JSON.parse(data) as Body;
-        const failures = notifyFailures.get(String(body.message.transaction_id));
-        const status = path.endsWith('/notify') ? (notifyDown ? 503 : (failures?.shift() ?? 200)) : 200;
-        posted.push({ path, status, body });
+        const transactionId = String(body.message.transaction_id);
+        const failures = notifyFailures.get(transactionId);
+        const outage = outages.get(transactionId);
+        if (outage && path.endsWith('/notify')) outage.until ??= Date.now() + outage.ms;
+        const down = notifyDown || (outage?.until !== undefined && Date.now() < outage.until);
+        const status = path.endsWith('/notify') ? (down ? 503 : (failures?.shift() ?? 200)) : 200;
+        posted.push({ path, status, body, at: Date.now() });
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({
@@ -71,9 +78,9 @@ describeBackends('subscriptions and notifications', (ctx) => {
       loadConfig({
         LOG_LEVEL: 'silent',
         DCI_ALLOW_INSECURE_CALLBACKS: 'true',
-        DCI_CALLBACK_RETRY_LIMIT: '2',
-        DCI_CALLBACK_RETRY_DELAY: '1',
-        DCI_CALLBACK_RETRY_DELAY_MAX: '1',
+        DCI_CALLBACK_RETRY_LIMIT: '3',
+        DCI_CALLBACK_RETRY_DELAY: '2',
+        DCI_CALLBACK_RETRY_DELAY_MAX: '2',
       }),
       { database: ctx.database, logger: false },
     );
@@ -261,13 +268,35 @@ describeBackends('subscriptions and notifications', (ctx) => {
       const attempts = posted.filter(
         (p) => p.path.endsWith('/notify') && p.body.message.transaction_id === 't-sub-3',
       ).length;
-      expect(attempts).toBe(3); // the first attempt and DCI_CALLBACK_RETRY_LIMIT=2 retries
+      expect(attempts).toBe(4); // the first attempt and DCI_CALLBACK_RETRY_LIMIT=3 retries
       notifyDown = false;
       await store.resume(code);
     } finally {
       notifyDown = false;
     }
     await expect.poll(() => delivered('t-sub-3').length, { timeout: 20_000 }).toBe(2);
+  });
+
+  it('spaces retries by the backoff however often the dispatcher runs, so an outage shorter than them is bridged', async () => {
+    const code = codeOf(
+      await subscribeTo('t-sub-6', {
+        filter_type: 'expression',
+        filter: { given_name: { $eq: 'Imani' } },
+      }),
+    );
+    // Three retries 2 s (±20 %) apart span at least 4.8 s: a 4 s outage must not suspend, although
+    // the dispatcher (every second) would have used up the retries within it had it attempted.
+    outages.set('t-sub-6', { ms: 4_000 });
+    await people([person('female', 'Imani')]);
+    await expect.poll(() => delivered('t-sub-6').length, { timeout: 30_000 }).toBe(1);
+    const attempts = posted.filter((p) => p.path.endsWith('/notify') && p.body.message.transaction_id === 't-sub-6');
+    expect(attempts.at(-1)!.status).toBe(200);
+    expect(attempts.filter((a) => a.status === 503).length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < attempts.length; i += 1) {
+      expect(attempts[i]!.at - attempts[i - 1]!.at).toBeGreaterThanOrEqual(1_500);
+    }
+    expect(new Set(attempts.map((a) => a.body.header.message_id)).size).toBe(1);
+    expect((await new SubscriptionStore(ctx.database.db).get(code))?.status).toBe('active');
   });
 
   it('stops at expiry, and unsubscribe ends a subscription (unknown codes reported)', async () => {

@@ -151,11 +151,7 @@ export async function startWorkers(deps: WorkerDeps, onError: (error: unknown) =
   await deps.queue.work<NotifyJob, JobResult[], typeof options>(
     QUEUES.notify,
     options,
-    batchHandler(
-      (job) =>
-        deliverNotifications(job.data, { retryCount: job.retryCount, retryLimit: job.retryLimit }, deps.notifier),
-      onError,
-    ),
+    batchHandler((job) => deliverNotifications(job.data, deps.notifier), onError),
   );
 }
 

@@ -1,10 +1,12 @@
 /**
  * Delivering notifications. One job per subscription at a time (a `stately` queue keyed by the
  * code) drains its outbox in event order: up to `eventsPerMessage` events in one signed `notify`,
- * then the next. A message keeps its `message_id` on every retry (the rows remember it); a failed
- * attempt is retried by the queue with backoff, and when the last retry fails the subscription is
- * suspended with its backlog kept: resuming continues from it. A dispatcher on every worker node
- * starts the job of each active subscription with something pending.
+ * then the next. A message keeps its `message_id` on every retry (the rows remember it). A failed
+ * attempt schedules the message's next one in the outbox (`next_attempt_at`, exponential backoff
+ * with jitter) and ends the job; the dispatcher on every worker node starts the job of each active
+ * subscription whose head message is due. Keeping the schedule in the rows, not in the queue,
+ * means neither the dispatcher's pace nor the number of nodes shortens it. When a message has
+ * used its retries the subscription is suspended with its backlog kept: resuming continues from it.
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
@@ -15,7 +17,7 @@ import { CallbackFailed, deliverCallback, type CallbackDeps } from '../delivery/
 import type { DciRecord } from '../domains/records.js';
 import { REG_TYPES } from '../engine/search.js';
 import type { JobQueue } from '../jobs/queue.js';
-import { QUEUES } from '../jobs/queues.js';
+import { QUEUES, type RetrySettings } from '../jobs/queues.js';
 import type { LoadRequest } from '../registry/reader.js';
 
 export interface NotifyJob {
@@ -28,17 +30,23 @@ export interface NotifierDeps {
   callbacks: CallbackDeps;
   /** Events carried by one notify message at most. */
   eventsPerMessage: number;
+  /** A message gets `retryLimit` retries after its first attempt, spaced by capped exponential backoff. */
+  retry: RetrySettings;
+  /** Jitter source, replaceable for tests: a number in [0, 1). */
+  random?: () => number;
 }
 
 /**
- * One job run: `retryCount` of this job (attempt numbers in the audit trail) and `retryLimit`, the
- * retries a message gets after its first attempt before its subscription is suspended.
+ * Delay before retry number `retry` (1 = the first retry): the base doubled per retry, capped,
+ * then spread by ±20 % so that subscribers failing together do not retry together.
  */
-export async function deliverNotifications(
-  job: NotifyJob,
-  attempt: { retryCount: number; retryLimit: number },
-  deps: NotifierDeps,
-): Promise<void> {
+export function notifyRetryDelayMs(retry: number, settings: RetrySettings, random: () => number = Math.random): number {
+  const nominal = Math.min(settings.retryDelayMaxSeconds, settings.retryDelaySeconds * 2 ** Math.max(0, retry - 1));
+  return Math.round(nominal * 1000 * (0.8 + 0.4 * random()));
+}
+
+/** One job run: delivers the subscription's due messages in order, until one fails or none is left. */
+export async function deliverNotifications(job: NotifyJob, deps: NotifierDeps): Promise<void> {
   const { db } = deps;
   for (;;) {
     const subscription = await db
@@ -58,13 +66,14 @@ export async function deliverNotifications(
     }
     const head = await db
       .selectFrom('notification')
-      .select(['id', 'message_id'])
+      .select(['id', 'message_id', 'next_attempt_at'])
       .where('subscription_code', '=', job.code)
       .where('status', '=', 'pending')
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
-    if (!head) return;
+    // Nothing pending, or the head waits out its backoff (the dispatcher comes back for it).
+    if (!head || (head.next_attempt_at && head.next_attempt_at > new Date())) return;
     // A message sent before (a retry) goes again with its own rows and message_id.
     const messageId = head.message_id ?? randomUUID();
     if (!head.message_id) {
@@ -80,6 +89,7 @@ export async function deliverNotifications(
       .orderBy('id')
       .execute();
     if (rows.length === 0) continue;
+    const attempt = Math.max(...rows.map((row) => row.attempts)) + 1;
     const domain = subscription.domain as Domain;
     const records = await deps.load({
       domain,
@@ -115,54 +125,56 @@ export async function deliverNotifications(
           message: message,
           meta: { subscription_code: subscription.code },
         },
-        attempt.retryCount + 1,
+        attempt,
         deps.callbacks,
       );
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+      const exhausted = attempt > deps.retry.retryLimit;
+      const nextAttemptAt = exhausted
+        ? null
+        : new Date(Date.now() + notifyRetryDelayMs(attempt, deps.retry, deps.random));
       await db
         .updateTable('notification')
-        .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: reason.slice(0, 500) }))
+        .set({ attempts: attempt, last_error: reason, next_attempt_at: nextAttemptAt })
         .where('message_id', '=', messageId)
+        .where('status', '=', 'pending')
         .execute();
-      // The message's own attempts count (the job may have delivered earlier messages).
-      const attempts = Math.max(...rows.map((row) => row.attempts)) + 1;
-      if (attempts > attempt.retryLimit) {
+      if (exhausted) {
         // Out of retries: the subscription waits, backlog kept, until an operator resumes it.
         await db
           .updateTable('subscription')
           .set({
             status: 'suspended',
-            status_reason: `notification ${messageId} was not taken after ${attempts} attempts: ${reason}`.slice(
-              0,
-              500,
-            ),
+            status_reason: `notification ${messageId} was not taken after ${attempt} attempts: ${reason}`.slice(0, 500),
             updated_at: new Date(),
           })
           .where('code', '=', job.code)
           .where('status', '=', 'active')
           .execute();
-        return;
       }
-      if (error instanceof CallbackFailed) throw error;
-      throw new CallbackFailed(reason);
+      if (!(error instanceof CallbackFailed)) throw error;
+      return;
     }
     await db
       .updateTable('notification')
-      .set((eb) => ({ status: 'delivered', delivered_at: new Date(), attempts: eb('attempts', '+', 1) }))
+      .set({ status: 'delivered', delivered_at: new Date(), attempts: attempt, next_attempt_at: null })
       .where('message_id', '=', messageId)
       .execute();
   }
 }
 
-/** Starts the delivery job of every active subscription with pending notifications (one per code). */
+/**
+ * Starts the delivery job of every active subscription whose head message is due (one job per
+ * code). Only a subscription's head message can be waiting: it blocks the ones behind it.
+ */
 export async function dispatchNotifications(db: Kysely<DB>, queue: JobQueue): Promise<number> {
   const { rows } = await sql<{ code: string }>`
     select s.code from subscription s
     where s.status = 'active'
-      and exists (select 1 from notification n where n.subscription_code = s.code and n.status = 'pending')`.execute(
-    db,
-  );
+      and exists (select 1 from notification n where n.subscription_code = s.code and n.status = 'pending')
+      and not exists (select 1 from notification n where n.subscription_code = s.code and n.status = 'pending'
+                        and n.next_attempt_at > now())`.execute(db);
   let started = 0;
   for (const { code } of rows) {
     const id = await queue.send(QUEUES.notify, { code } satisfies NotifyJob, { singletonKey: code });

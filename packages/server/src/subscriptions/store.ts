@@ -48,6 +48,8 @@ export interface Delivery {
   lastError: string | null;
   createdAt: Date;
   deliveredAt: Date | null;
+  /** When a failed message is tried again (null: not waiting). */
+  nextAttemptAt: Date | null;
 }
 
 export class SubscriptionError extends Error {
@@ -97,6 +99,7 @@ function toDelivery(row: Selectable<NotificationTable>): Delivery {
     lastError: row.last_error,
     createdAt: row.created_at,
     deliveredAt: row.delivered_at,
+    nextAttemptAt: row.next_attempt_at,
   };
 }
 
@@ -231,8 +234,17 @@ export class SubscriptionStore {
   }
 
   /** Active again: deliveries continue from the backlog. */
+  /** Reactivates a subscription; its waiting message gets a fresh retry budget and goes at once. */
   async resume(code: string): Promise<Subscription> {
-    return this.setStatus(code, 'active', null, ['suspended', 'active']);
+    const subscription = await this.setStatus(code, 'active', null, ['suspended', 'active']);
+    await this.q
+      .updateTable('notification')
+      .set({ attempts: 0, next_attempt_at: null })
+      .where('subscription_code', '=', code)
+      .where('status', '=', 'pending')
+      .where('attempts', '>', 0)
+      .execute();
+    return subscription;
   }
 
   async delete(code: string): Promise<void> {

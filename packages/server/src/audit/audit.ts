@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { executePrepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import type { Insertable } from 'kysely';
 import type { DciTransactionTable } from '../db/schema.js';
@@ -68,17 +69,19 @@ export class AuditTrail {
     outcome: { status: string; reasonCode?: string | null; response?: unknown },
     db: Kysely<DB> = this.db,
   ): Promise<void> {
-    await db
-      .updateTable('dci_transaction')
-      .set({
-        status: outcome.status,
-        reason_code: outcome.reasonCode ?? null,
-        response: this.payload(outcome.response),
-        completed_at: new Date(),
-      })
-      .where('correlation_id', '=', correlationId)
-      .where('direction', '=', 'inbound')
-      .execute();
+    await executePrepared(
+      db,
+      db
+        .updateTable('dci_transaction')
+        .set({
+          status: outcome.status,
+          reason_code: outcome.reasonCode ?? null,
+          response: this.payload(outcome.response),
+          completed_at: new Date(),
+        })
+        .where('correlation_id', '=', correlationId)
+        .where('direction', '=', 'inbound'),
+    );
   }
 
   /**
@@ -87,7 +90,7 @@ export class AuditTrail {
    */
   async record(entry: AuditEntry, db?: Kysely<DB>): Promise<string> {
     const row = this.row(entry);
-    if (db) await db.insertInto('dci_transaction').values(row).execute();
+    if (db) await executePrepared(db, db.insertInto('dci_transaction').values(row));
     else await this.batcher.submit(row);
     return row.id;
   }

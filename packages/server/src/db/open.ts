@@ -5,6 +5,7 @@ import pg from 'pg';
 import { lockDataDir, type DirLock } from './lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { DB } from './schema.js';
+import { preparingPool } from './prepared.js';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -84,7 +85,7 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types: pgTypes });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it kills the process.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   let closed = false;
   return {
     backend: 'postgres',

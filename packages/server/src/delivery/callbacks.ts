@@ -29,6 +29,8 @@ export interface CallbackJob {
   message: Record<string, unknown>;
   /** `header.meta` (a notification names its subscription there). */
   meta?: Record<string, unknown>;
+  /** The number of this job's first attempt (2 when the request job made the first one itself). */
+  firstAttempt?: number;
 }
 
 export interface CallbackDeps {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { DciError, ErrorCode } from '@opendci/protocol';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { checkCallbackUrl, type HostLookup, MAX_RESPONSE_BYTES, OutboundError, postJson } from './outbound.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +166,8 @@ interface TestServer {
   seen: Seen[];
   connections: number;
   open: Set<Socket>;
+  /** Closes the kept-alive connections that carry no request. */
+  closeIdle(): void;
   close(): Promise<void>;
 }
 
@@ -184,6 +186,7 @@ async function startServer(
     seen: [],
     connections: 0,
     open: new Set(),
+    closeIdle: () => server.closeIdleConnections(),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -326,6 +329,11 @@ describe('postJson', () => {
   afterAll(async () => {
     await server.close();
   });
+  // Every test starts with no connection open (kept-alive ones from the test before are closed).
+  beforeEach(async () => {
+    server.closeIdle();
+    await expectNoOpenSockets(server);
+  });
 
   it('POSTs JSON and returns the parsed JSON answer', async () => {
     const answer = await postJson(
@@ -342,7 +350,17 @@ describe('postJson', () => {
       signature: 'sig-value',
       received: { message: { hello: 'wörld' } },
     });
-    await expectNoOpenSockets(server);
+  });
+
+  it('keeps the connection for the next call to the same origin, and closes it when idle', async () => {
+    const before = server.connections;
+    for (let n = 0; n < 6; n += 1) {
+      expect((await postJson(`${base}/echo`, { n }, { allowInsecure: true })).status).toBe(200);
+    }
+    // Six calls one after the other: one or two connections (a call may start before the last
+    // one's connection is back in the agent), not six.
+    expect(server.connections - before).toBeLessThanOrEqual(2);
+    await vi.waitFor(() => expect(server.open.size).toBe(0), { timeout: 8000, interval: 50 });
   });
 
   it('sends a string body byte for byte (what was signed is what is sent)', async () => {
@@ -363,7 +381,6 @@ describe('postJson', () => {
     expect(answer.body).toBe('down for maintenance');
     const json = await postJson(`${base}/unavailable-json`, {}, { allowInsecure: true });
     expect(json).toMatchObject({ status: 503, body: { message: { ack_status: 'ERR' } } });
-    await expectNoOpenSockets(server);
   });
 
   it('returns a 302 as is and does not follow it', async () => {
@@ -376,7 +393,6 @@ describe('postJson', () => {
     expect(answer307.status).toBe(307);
     await new Promise((r) => setTimeout(r, 100));
     expect(server.seen.slice(before).map((s) => s.path)).toEqual(['/redirect', '/redirect-307']);
-    await expectNoOpenSockets(server);
   });
 
   it('parses JSON only when the answer is JSON (or untyped)', async () => {
@@ -474,7 +490,13 @@ describe('postJson', () => {
     const seen = server.seen.slice(seenBefore);
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ host: `rebind.invalid:${server.port}`, remoteAddress: '127.0.0.1' });
-    await expectNoOpenSockets(server);
+    // The kept connection is to the address vetted then: once the name resolves elsewhere, it is
+    // not reused (the call goes to 127.0.0.2, where nothing listens).
+    const moved = await failure(
+      postJson(`http://rebind.invalid:${server.port}/echo`, { n: 2 }, { allowInsecure: true, lookup }),
+    );
+    expect(moved.kind).toBe('network');
+    expect(server.seen.slice(seenBefore)).toHaveLength(1);
   });
 });
 

@@ -327,7 +327,6 @@ async function send(
     timedOut = true;
     deadline.abort(new OutboundError('timeout', `no complete answer within ${timeoutMs} ms`));
   }, timeoutMs);
-  let agent: Agent | undefined;
   try {
     const addresses = await Promise.race([
       resolveTarget(host, allowInsecure, options.lookup ?? systemLookup),
@@ -337,13 +336,7 @@ async function send(
         else deadline.signal.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
-    agent = new Agent({
-      connect: { timeout: timeoutMs, lookup: pinnedLookup(host, addresses) },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      connections: 1,
-      pipelining: 1,
-    });
+    const agent = agentFor(target, host, addresses, timeoutMs);
     const response = await request(target, {
       method,
       ...(payload === undefined ? {} : { body: payload }),
@@ -351,6 +344,7 @@ async function send(
       dispatcher: agent,
       signal: deadline.signal,
     });
+    let consumed = false;
     try {
       const declared = Number(response.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) {
@@ -364,6 +358,7 @@ async function send(
         if (size > maxBytes) throw new OutboundError('too_large', `the response body exceeds ${maxBytes} bytes`);
         chunks.push(buffer);
       }
+      consumed = true;
       const text = Buffer.concat(chunks).toString('utf8');
       return {
         status: response.statusCode,
@@ -371,14 +366,52 @@ async function send(
         body: parseBody(text, response.headers['content-type']),
       };
     } finally {
-      // Read to the end above, or abandoned: destroying frees the socket either way.
-      if (!response.body.destroyed) response.body.destroy();
+      // Abandoned (too large, timed out): destroying closes the socket. Read to the end, the
+      // connection goes back to the agent for the next call.
+      if (!consumed && !response.body.destroyed) response.body.destroy();
     }
   } catch (error) {
     throw toOutboundError(error, timedOut, timeoutMs);
   } finally {
     clearTimeout(timer);
-    // A fresh agent per call: nothing is reused across targets, and no socket outlives the call.
-    await agent?.destroy().catch(() => undefined);
   }
+}
+
+/** Agents kept (least recently used dropped first); each holds keep-alive connections to one origin. */
+const MAX_AGENTS = 64;
+const KEEP_ALIVE_MS = 4_000;
+const agents = new Map<string, Agent>();
+
+/**
+ * The agent for an origin at the addresses just vetted for it. Its connections go only to those
+ * addresses (the lookup is pinned to them), and it is found again only while the host still
+ * resolves to exactly them: a host that now resolves elsewhere gets a new agent, so a kept
+ * connection never outlives the check that allowed it. Reusing connections spares a TCP (and TLS)
+ * handshake per callback to a busy receiver. Idle connections close after KEEP_ALIVE_MS and never
+ * keep the process alive.
+ */
+function agentFor(target: URL, host: string, addresses: readonly ResolvedAddress[], timeoutMs: number): Agent {
+  const key = `${target.origin} ${timeoutMs} ${addresses.map((a) => `${a.address}/${a.family}`).join(',')}`;
+  let agent = agents.get(key);
+  if (agent) {
+    agents.delete(key);
+    agents.set(key, agent);
+    return agent;
+  }
+  agent = new Agent({
+    connect: { timeout: timeoutMs, lookup: pinnedLookup(host, addresses) },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    keepAliveMaxTimeout: KEEP_ALIVE_MS,
+    connections: 16,
+    pipelining: 1,
+  });
+  agents.set(key, agent);
+  if (agents.size > MAX_AGENTS) {
+    const [oldest, old] = agents.entries().next().value as [string, Agent];
+    agents.delete(oldest);
+    void old.close().catch(() => undefined);
+  }
+  return agent;
 }

@@ -390,6 +390,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
             job.callbackUrl,
           ),
         callbacks: callbackDeps,
+        retry,
         notifier: {
           db,
           load: (request) => reader.load(request),

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { prepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import { Batcher } from '../util/batcher.js';
 
@@ -27,7 +28,7 @@ export class ReplayGuard {
   private async insert(keys: string[]): Promise<boolean[]> {
     const unique = [...new Set(keys)];
     const pairs = unique.map((key) => JSON.parse(key) as [string, string]);
-    const inserted = await sql<{ sender_id: string; message_id: string }>`
+    const inserted = await sql<{ sender_id: string; message_id: string }>`${prepared}
       insert into replay (sender_id, message_id)
       select * from unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[])
       on conflict do nothing returning sender_id, message_id`.execute(this.db);

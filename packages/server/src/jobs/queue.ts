@@ -1,5 +1,6 @@
 import { fromKysely, fromPglite, PgBoss, type SendOptions } from 'pg-boss';
 import type { Database } from '../db/open.js';
+import { preparedKyselyAdapter, preparePgBossStatements } from '../db/prepared.js';
 import { txContext } from '../db/tx.js';
 
 export type JobQueue = PgBoss;
@@ -37,6 +38,8 @@ export async function startQueue(database: Database, options: QueueOptions = {})
           max: options.poolSize ?? 4,
           supervise: options.supervise ?? true,
         });
+  if (database.backend === 'postgres')
+    preparePgBossStatements(boss.getDb() as unknown as Parameters<typeof preparePgBossStatements>[0]);
   // pg-boss reports background errors as events; without a listener they would crash the process.
   boss.on('error', () => {});
   await boss.start();
@@ -54,5 +57,5 @@ export async function enqueue(
   options: SendOptions = {},
 ): Promise<string | null> {
   const current = txContext.getStore();
-  return boss.send(queue, data, current ? { ...options, db: fromKysely(current.trx) } : options);
+  return boss.send(queue, data, current ? { ...options, db: preparedKyselyAdapter(current.trx) } : options);
 }

@@ -2,7 +2,7 @@
  * The job handlers: an async request runs the same engine code as its sync twin, then its
  * callback is queued in the same transaction as the completion of its audit row and kept answer.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Action } from '@opendci/protocol';
 import type { Kysely } from 'kysely';
 import type { JobResult, JobWithMetadata } from 'pg-boss';
@@ -20,7 +20,7 @@ import {
   type NotifyJob,
 } from '../subscriptions/notifier.js';
 import { enqueue, type JobQueue } from './queue.js';
-import { QUEUES } from './queues.js';
+import { QUEUES, type RetrySettings } from './queues.js';
 
 /** The async requests a job runs, and the callback each answers with. */
 export const REQUEST_KINDS = {
@@ -66,6 +66,8 @@ export interface WorkerDeps {
   /** Runs the request with the same engine code as its sync twin. */
   run(job: RequestJob, sender: SenderInfo): Promise<RequestOutcome>;
   callbacks: CallbackDeps;
+  /** The delivery queue's retries (a callback whose first attempt failed is handed to it). */
+  retry: RetrySettings;
   notifier: NotifierDeps;
   /** Fetch loops per node and queue. */
   concurrency: number;
@@ -90,23 +92,49 @@ export async function runRequestJob(job: RequestJob, deps: WorkerDeps): Promise<
     if (kind.keepsResult) {
       await deps.results.complete(job.correlationId, { status: outcome.status, result: outcome.message }, trx);
     }
-    if (!job.callbackUrl) return;
-    const items = outcome.referenceIds.length;
-    const callback: CallbackJob = {
-      url: job.callbackUrl,
-      receiverId: sender.id,
-      domain: job.domain,
-      action: kind.callback,
-      status: outcome.status === 'part' ? 'succ' : outcome.status,
-      totalCount: items,
-      completedCount: items,
-      messageId: randomUUID(),
-      transactionId: job.message.transaction_id,
-      correlationId: job.correlationId,
-      message: outcome.message as Record<string, unknown>,
-    };
-    await enqueue(deps.queue, QUEUES.deliver, callback);
   });
+  if (!job.callbackUrl) return;
+  const items = outcome.referenceIds.length;
+  const callback: CallbackJob = {
+    url: job.callbackUrl,
+    receiverId: sender.id,
+    domain: job.domain,
+    action: kind.callback,
+    status: outcome.status === 'part' ? 'succ' : outcome.status,
+    totalCount: items,
+    completedCount: items,
+    messageId: callbackMessageId(job.correlationId, kind.callback),
+    transactionId: job.message.transaction_id,
+    correlationId: job.correlationId,
+    message: outcome.message as Record<string, unknown>,
+  };
+  // The first attempt is made here: most receivers take it, and a callback then costs no second
+  // job. Until this job completes it is the durable record: a node that dies now leaves it to be
+  // run again, which posts the same message_id. A failed attempt hands the callback to the
+  // delivery queue, for its retries with backoff and then the dead letter.
+  try {
+    await deliverCallback(callback, 1, deps.callbacks);
+  } catch (error) {
+    if (!(error instanceof CallbackFailed)) throw error;
+    if (deps.retry.retryLimit === 0) {
+      await enqueue(deps.queue, QUEUES.dead, callback);
+      return;
+    }
+    await enqueue(deps.queue, QUEUES.deliver, { ...callback, firstAttempt: 2 } satisfies CallbackJob, {
+      startAfter: deps.retry.retryDelaySeconds,
+      retryLimit: deps.retry.retryLimit - 1,
+    });
+  }
+}
+
+/**
+ * The message_id of a request's callback: derived from its correlation id, so that a request run
+ * again (its node died before it completed) answers with the same id and receivers drop the repeat.
+ */
+export function callbackMessageId(correlationId: string, action: string): string {
+  const hex = createHash('sha256').update(`${correlationId} ${action}`).digest('hex');
+  // An RFC 4122 version 8 (custom) UUID.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -146,7 +174,10 @@ export async function startWorkers(deps: WorkerDeps, onError: (error: unknown) =
   await deps.queue.work<CallbackJob, JobResult[], typeof options>(
     QUEUES.deliver,
     options,
-    batchHandler((job) => deliverCallback(job.data, job.retryCount + 1, deps.callbacks), onError),
+    batchHandler(
+      (job) => deliverCallback(job.data, (job.data.firstAttempt ?? 1) + job.retryCount, deps.callbacks),
+      onError,
+    ),
   );
   await deps.queue.work<NotifyJob, JobResult[], typeof options>(
     QUEUES.notify,

@@ -7,6 +7,7 @@
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Domain } from '../config.js';
+import { prepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import { toCrvsPerson, type VitalEventRow } from '../domains/crvs.js';
 import { toDisabledPerson, type DisabilityRow, type ProgrammeRow } from '../domains/dr.js';
@@ -119,15 +120,16 @@ export class RegistryReader {
   /** People in their DCI shape, keyed by id: ONE query. */
   async people(ids: readonly string[], shape: PersonShape = 'member'): Promise<Map<string, DciRecord>> {
     if (ids.length === 0) return new Map();
-    const list = sql.join(ids.map((id) => sql`${id}`));
+    // One statement text for any number of ids: it is prepared once per connection.
+    const list = sql`${[...ids]}::uuid[]`;
     // A partner's marriages and divorces, read once for the whole page (vital_event_partner_idx).
     const partnerEvents =
       shape === 'crvs'
-        ? sql`with partner_event as materialized (select v.partner_id, v.event_type, v.event_date, v.registration_number from vital_event v where v.partner_id in (${list}) and v.event_type in ('marriage', 'divorce')) `
+        ? sql`with partner_event as materialized (select v.partner_id, v.event_type, v.event_date, v.registration_number from vital_event v where v.partner_id = any(${list}) and v.event_type in ('marriage', 'divorce')) `
         : sql``;
     const extras = EXTRAS[shape].map((e) => sql`, ${e}`);
     const { rows } =
-      await sql<LoadedPerson>`${partnerEvents}select i.id, i.given_name, i.surname, i.second_name, i.maiden_name, i.name_prefix, i.name_suffix, i.sex, i.birth_date, i.death_date, i.marital_status, i.phones, i.emails, i.address, a.code as area_code, i.registration_date, i.is_disabled, i.occupation, i.education_level, i.employment_status, i.language_code, i.income_level, i.updated_at, ${identifiersOf(I_ID)} as identifiers${sql.join(extras, sql``)} from individual i left join area a on a.id = i.area_id where i.id in (${list})`.execute(
+      await sql<LoadedPerson>`${prepared}${partnerEvents}select i.id, i.given_name, i.surname, i.second_name, i.maiden_name, i.name_prefix, i.name_suffix, i.sex, i.birth_date, i.death_date, i.marital_status, i.phones, i.emails, i.address, a.code as area_code, i.registration_date, i.is_disabled, i.occupation, i.education_level, i.employment_status, i.language_code, i.income_level, i.updated_at, ${identifiersOf(I_ID)} as identifiers${sql.join(extras, sql``)} from individual i left join area a on a.id = i.area_id where i.id = any(${list})`.execute(
         this.db,
       );
     return inOrder(ids, new Map(rows.map((row) => [row.id, shapePerson(shape, row)])));
@@ -145,10 +147,10 @@ export class RegistryReader {
    */
   async groups(ids: readonly string[], options: { enrollments?: boolean } = {}): Promise<Map<string, DciRecord>> {
     if (ids.length === 0) return new Map();
-    const list = sql.join(ids.map((id) => sql`${id}`));
+    const list = sql`${[...ids]}::uuid[]`;
     const enrollments = options.enrollments ? sql`, ${enrollmentsOf(H_ID)} as enrollments` : sql``;
     const { rows } =
-      await sql<LoadedGroup>`select h.id, h.group_type, h.head_id, h.size, h.poverty_score, h.poverty_score_type, h.address, h.registration_date, h.updated_at, a.code as area_code, ${identifiersOf(H_ID)} as identifiers, (select json_agg(m.individual_id order by m.individual_id is distinct from h.head_id, m.individual_id) from membership m where m.household_id = h.id) as member_ids${enrollments} from household h left join area a on a.id = h.area_id where h.id in (${list})`.execute(
+      await sql<LoadedGroup>`${prepared}select h.id, h.group_type, h.head_id, h.size, h.poverty_score, h.poverty_score_type, h.address, h.registration_date, h.updated_at, a.code as area_code, ${identifiersOf(H_ID)} as identifiers, (select json_agg(m.individual_id order by m.individual_id is distinct from h.head_id, m.individual_id) from membership m where m.household_id = h.id) as member_ids${enrollments} from household h left join area a on a.id = h.area_id where h.id = any(${list})`.execute(
         this.db,
       );
     const people = new Set<string>();

@@ -7,6 +7,7 @@
 import { sql, type Kysely } from 'kysely';
 import { parseSearchQuery, parseSort, type QueryNode } from '@opendci/protocol';
 import type { Domain } from '../config.js';
+import { prepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import { compileSearch, type ConsentFilter } from './compile.js';
 import { invalid } from './sql.js';
@@ -47,7 +48,7 @@ async function holderOf(
   node: QueryNode,
 ): Promise<{ entity_type: string; entity_id: string } | null | undefined> {
   if (node.kind !== 'identifier') return undefined;
-  const { rows } = await sql<{ entity_type: string; entity_id: string }>`
+  const { rows } = await sql<{ entity_type: string; entity_id: string }>`${prepared}
     select entity_type, entity_id from identifier
     where id_type = ${node.type}::text and id_value = ${node.value}::text`.execute(db);
   return rows[0] ?? null;

@@ -6,6 +6,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { jwkThumbprint, type SignatureAlgorithm } from '@opendci/protocol';
 import type { Kysely, Selectable } from 'kysely';
 import { DOMAINS, type Domain } from '../config.js';
+import { executePrepared } from '../db/prepared.js';
 import type { DB, SenderKeyTable, SenderTable } from '../db/schema.js';
 import { currentExecutor, runInTx } from '../db/tx.js';
 import {
@@ -708,7 +709,11 @@ export class SenderStore {
     options?: { keyEncryptionKey: Buffer | undefined },
   ): Promise<CallbackCredentials | null> {
     const kek = options ? options.keyEncryptionKey : this.keyEncryptionKey;
-    const row = await this.q.selectFrom('sender').select('callback_auth').where('id', '=', id).executeTakeFirst();
+    const { rows } = await executePrepared(
+      this.q,
+      this.q.selectFrom('sender').select('callback_auth').where('id', '=', id),
+    );
+    const row = rows[0];
     return openCallbackAuth(id, row?.callback_auth ?? null, kek);
   }
 

@@ -5,6 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { TxnType } from '@opendci/protocol';
+import { executePrepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import type { StoredTransaction, TransactionLookup } from '../engine/txn-status.js';
 
@@ -53,9 +54,9 @@ export class TransactionResults {
     },
     db: Kysely<DB> = this.db,
   ): Promise<void> {
-    await db
-      .insertInto('dci_result')
-      .values({
+    await executePrepared(
+      db,
+      db.insertInto('dci_result').values({
         correlation_id: entry.correlationId,
         sender_id: entry.senderId,
         domain: entry.domain,
@@ -63,8 +64,8 @@ export class TransactionResults {
         transaction_id: entry.transactionId,
         reference_ids: [...entry.referenceIds],
         status: 'pdng',
-      })
-      .execute();
+      }),
+    );
   }
 
   /** Stores the answer of an async transaction. */
@@ -73,11 +74,13 @@ export class TransactionResults {
     outcome: { status: string; result: unknown },
     db: Kysely<DB> = this.db,
   ): Promise<void> {
-    await db
-      .updateTable('dci_result')
-      .set({ status: outcome.status, result: JSON.stringify(outcome.result), completed_at: new Date() })
-      .where('correlation_id', '=', correlationId)
-      .execute();
+    await executePrepared(
+      db,
+      db
+        .updateTable('dci_result')
+        .set({ status: outcome.status, result: JSON.stringify(outcome.result), completed_at: new Date() })
+        .where('correlation_id', '=', correlationId),
+    );
   }
 
   /** Deletes answers older than `days`; returns how many. */

@@ -30,7 +30,8 @@ export function print(line = ''): void {
 
 /** Opens (and migrates) the store named by DATABASE_URL for the time of `fn`. */
 export async function withStore<T>(fn: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openStore(loadConfig(process.env).databaseUrl);
+  const config = loadConfig(process.env);
+  const database = await openStore(config.databaseUrl, { preparedStatements: config.preparedStatements });
   try {
     return await fn(database);
   } finally {

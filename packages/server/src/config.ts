@@ -49,6 +49,8 @@ export interface Config {
   workerBatchSize: number;
   /** Trust X-Forwarded-For from a reverse proxy (only behind one). */
   trustProxy: boolean;
+  /** PostgreSQL: the hot statements as named prepared statements (off behind a transaction-mode pooler). */
+  preparedStatements: boolean;
   /** Days the answers of async transactions are kept for txn status. */
   resultRetentionDays: number;
   /** Events one notify message carries at most. */
@@ -226,6 +228,7 @@ export function loadConfig(env: Env = process.env): Config {
     1000,
   );
   const trustProxy = parseBoolean(env.DCI_TRUST_PROXY, 'DCI_TRUST_PROXY', problems, false);
+  const preparedStatements = parseBoolean(env.DCI_DB_PREPARED_STATEMENTS, 'DCI_DB_PREPARED_STATEMENTS', problems, true);
   const auditPayloads = (env.DCI_AUDIT_PAYLOADS?.trim() || 'redacted') as Config['auditPayloads'];
   if (!['full', 'redacted', 'none'].includes(auditPayloads))
     problems.push('DCI_AUDIT_PAYLOADS must be full, redacted or none');
@@ -262,6 +265,7 @@ export function loadConfig(env: Env = process.env): Config {
     workerConcurrency,
     workerBatchSize,
     trustProxy,
+    preparedStatements,
     resultRetentionDays,
     notifyEventsPerMessage,
   };

@@ -18,6 +18,8 @@ export interface Database {
   readonly connectionString?: string;
   /** The data directory of the embedded backend (undefined = in memory). */
   readonly dataDir?: string;
+  /** PostgreSQL: marked statements are prepared (db/prepared.ts). */
+  readonly preparedStatements?: boolean;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export interface OpenOptions {
   poolSize?: number;
   /** Embedded only: start from a dumped data dir (test templates). */
   loadDataDir?: Blob;
+  /** PostgreSQL only: send the marked hot statements as named prepared statements (default true). */
+  preparedStatements?: boolean;
 }
 
 /** Opens the store named by a `DATABASE_URL`: `pglite:DIR`, `pglite:memory:` or `postgres://…`. */
@@ -85,12 +89,16 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
   const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10, types: pgTypes });
   // An idle client that loses its server emits 'error' on the pool; unhandled, it kills the process.
   pool.on('error', () => {});
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+  const preparedStatements = options.preparedStatements ?? true;
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool: preparedStatements ? preparingPool(pool) : pool }),
+  });
   let closed = false;
   return {
     backend: 'postgres',
     db,
     connectionString,
+    preparedStatements,
     async close() {
       if (closed) return;
       closed = true;

@@ -92,7 +92,8 @@ export const REDACTED = [
  * routes. It never listens; `main.ts` (or a test) does.
  */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
-  const database = options.database ?? (await openStore(config.databaseUrl));
+  const database =
+    options.database ?? (await openStore(config.databaseUrl, { preparedStatements: config.preparedStatements }));
   const ownsDatabase = !options.database;
   let queue: JobQueue;
   try {

@@ -38,7 +38,7 @@ export async function startQueue(database: Database, options: QueueOptions = {})
           max: options.poolSize ?? 4,
           supervise: options.supervise ?? true,
         });
-  if (database.backend === 'postgres')
+  if (database.preparedStatements)
     preparePgBossStatements(boss.getDb() as unknown as Parameters<typeof preparePgBossStatements>[0]);
   // pg-boss reports background errors as events; without a listener they would crash the process.
   boss.on('error', () => {});

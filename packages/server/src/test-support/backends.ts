@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { migrateToLatest } from '../db/migrate.js';
-import { openDatabase, type Database } from '../db/open.js';
+import { openDatabase, type Database, type OpenOptions } from '../db/open.js';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const requirePostgres = process.env.REQUIRE_POSTGRES === '1' || process.env.REQUIRE_POSTGRES === 'true';
@@ -47,7 +47,7 @@ export async function freshPglite(): Promise<Database> {
 }
 
 /** A fresh, migrated PostgreSQL database; `close()` drops it. */
-export async function freshPostgres(): Promise<Database> {
+export async function freshPostgres(options: OpenOptions = {}): Promise<Database> {
   const name = `opendci_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
@@ -58,7 +58,7 @@ export async function freshPostgres(): Promise<Database> {
   }
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${name}`;
-  const database = await openDatabase(url.toString(), { poolSize: 5 });
+  const database = await openDatabase(url.toString(), { poolSize: 5, ...options });
   await migrateToLatest(database.db);
   return {
     ...database,

@@ -63,25 +63,22 @@ export class AuditTrail {
     );
   }
 
-  /** Completes the inbound row of an async request (found by its correlation id). */
-  async complete(
+  /** The update that completes the inbound row of an async request (found by its correlation id). */
+  completion(
     correlationId: string,
     outcome: { status: string; reasonCode?: string | null; response?: unknown },
     db: Kysely<DB> = this.db,
-  ): Promise<void> {
-    await executePrepared(
-      db,
-      db
-        .updateTable('dci_transaction')
-        .set({
-          status: outcome.status,
-          reason_code: outcome.reasonCode ?? null,
-          response: this.payload(outcome.response),
-          completed_at: new Date(),
-        })
-        .where('correlation_id', '=', correlationId)
-        .where('direction', '=', 'inbound'),
-    );
+  ) {
+    return db
+      .updateTable('dci_transaction')
+      .set({
+        status: outcome.status,
+        reason_code: outcome.reasonCode ?? null,
+        response: this.payload(outcome.response),
+        completed_at: new Date(),
+      })
+      .where('correlation_id', '=', correlationId)
+      .where('direction', '=', 'inbound');
   }
 
   /**
@@ -93,6 +90,11 @@ export class AuditTrail {
     if (db) await executePrepared(db, db.insertInto('dci_transaction').values(row));
     else await this.batcher.submit(row);
     return row.id;
+  }
+
+  /** The insert `record` runs inside a transaction, to run inside a larger statement. */
+  recording(entry: AuditEntry, db: Kysely<DB>) {
+    return db.insertInto('dci_transaction').values(this.row(entry));
   }
 
   /** Resolves once every entry recorded so far is written. */

@@ -54,6 +54,7 @@ import { subscribe, unsubscribe } from '../engine/subscribe.js';
 import { notifyTarget } from '../subscriptions/events.js';
 import { SubscriptionStore } from '../subscriptions/store.js';
 import { TransactionResults } from '../txn/results.js';
+import { executePrepared } from '../db/prepared.js';
 import { adminRoutes } from './admin.js';
 import { registerErrorHandlers } from './errors.js';
 
@@ -251,7 +252,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         const { envelope, caller, correlationId, callbackUrl, domain } = input;
         const message = envelope.message as RequestJob['message'];
         const referenceIds = referenceIdsOf(message);
-        await deps.audit.record(
+        const audit = deps.audit.recording(
           {
             direction: 'inbound',
             senderId: caller.sender.id,
@@ -270,19 +271,25 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
           },
           trx,
         );
-        if (REQUEST_KINDS[kind].keepsResult) {
-          await results.begin(
-            {
-              correlationId,
-              senderId: caller.sender.id,
-              domain,
-              txnType: kind as TxnType,
-              transactionId: message.transaction_id,
-              referenceIds,
-            },
-            trx,
-          );
-        }
+        // The audit row and the kept answer in one statement.
+        await executePrepared(
+          trx,
+          REQUEST_KINDS[kind].keepsResult
+            ? trx
+                .with('audit', () => audit)
+                .insertInto('dci_result')
+                .values(
+                  TransactionResults.pending({
+                    correlationId,
+                    senderId: caller.sender.id,
+                    domain,
+                    txnType: kind as TxnType,
+                    transactionId: message.transaction_id,
+                    referenceIds,
+                  }),
+                )
+            : audit,
+        );
         const job: RequestJob = {
           kind,
           domain,

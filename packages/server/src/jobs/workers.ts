@@ -9,7 +9,7 @@ import type { JobResult, JobWithMetadata } from 'pg-boss';
 import type { AuditTrail } from '../audit/audit.js';
 import type { Domain } from '../config.js';
 import type { DB } from '../db/schema.js';
-import { runInTx } from '../db/tx.js';
+import { executePrepared } from '../db/prepared.js';
 import { CallbackFailed, deliverCallback, type CallbackDeps, type CallbackJob } from '../delivery/callbacks.js';
 import type { SenderInfo } from '../engine/inbound.js';
 import type { TransactionResults } from '../txn/results.js';
@@ -80,19 +80,11 @@ export async function runRequestJob(job: RequestJob, deps: WorkerDeps): Promise<
   const sender = await deps.sender(job.senderId);
   if (!sender?.active) {
     // The sender was disabled after the ACK: the request ends here, without a callback.
-    await runInTx(deps.db, async (trx) => {
-      await deps.audit.complete(job.correlationId, { status: 'rjct', reasonCode: 'err.request.forbidden' }, trx);
-      if (kind.keepsResult) await deps.results.complete(job.correlationId, { status: 'rjct', result: null }, trx);
-    });
+    await completeRequest(deps, job, { status: 'rjct', reasonCode: 'err.request.forbidden', message: null });
     return;
   }
   const outcome = await deps.run(job, sender);
-  await runInTx(deps.db, async (trx) => {
-    await deps.audit.complete(job.correlationId, { status: outcome.status, response: outcome.message }, trx);
-    if (kind.keepsResult) {
-      await deps.results.complete(job.correlationId, { status: outcome.status, result: outcome.message }, trx);
-    }
-  });
+  await completeRequest(deps, job, outcome);
   if (!job.callbackUrl) return;
   const items = outcome.referenceIds.length;
   const callback: CallbackJob = {
@@ -125,6 +117,35 @@ export async function runRequestJob(job: RequestJob, deps: WorkerDeps): Promise<
       retryLimit: deps.retry.retryLimit - 1,
     });
   }
+}
+
+/**
+ * Completes the audit row of a request and, for the kinds that keep one, its kept answer: one
+ * statement (the audit update in a CTE), atomic without a transaction around it.
+ */
+async function completeRequest(
+  deps: WorkerDeps,
+  job: RequestJob,
+  outcome: { status: string; reasonCode?: string; message: object | null },
+): Promise<void> {
+  const { db } = deps;
+  const audit = deps.audit.completion(
+    job.correlationId,
+    { status: outcome.status, reasonCode: outcome.reasonCode ?? null, response: outcome.message ?? undefined },
+    db,
+  );
+  if (!REQUEST_KINDS[job.kind].keepsResult) {
+    await executePrepared(db, audit);
+    return;
+  }
+  await executePrepared(
+    db,
+    db
+      .with('audit', () => audit)
+      .updateTable('dci_result')
+      .set({ status: outcome.status, result: JSON.stringify(outcome.message), completed_at: new Date() })
+      .where('correlation_id', '=', job.correlationId),
+  );
 }
 
 /**

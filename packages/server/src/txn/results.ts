@@ -3,10 +3,9 @@
  * sync transactions (whose answer went back in the HTTP response), their outcome from the audit
  * trail — item statuses only, never record data.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely } from 'kysely';
 import type { TxnType } from '@opendci/protocol';
-import { executePrepared } from '../db/prepared.js';
-import type { DB } from '../db/schema.js';
+import type { DB, DciResultTable } from '../db/schema.js';
 import type { StoredTransaction, TransactionLookup } from '../engine/txn-status.js';
 
 type Item = Record<string, unknown>;
@@ -42,45 +41,27 @@ const holdsAny = (values: readonly string[]) => sql<boolean>`reference_ids && ${
 export class TransactionResults {
   constructor(private readonly db: Kysely<DB>) {}
 
-  /** Records an accepted async transaction (in the transaction that queues its job). */
-  async begin(
-    entry: {
-      correlationId: string;
-      senderId: string;
-      domain: string;
-      txnType: TxnType;
-      transactionId: string;
-      referenceIds: readonly string[];
-    },
-    db: Kysely<DB> = this.db,
-  ): Promise<void> {
-    await executePrepared(
-      db,
-      db.insertInto('dci_result').values({
-        correlation_id: entry.correlationId,
-        sender_id: entry.senderId,
-        domain: entry.domain,
-        txn_type: entry.txnType,
-        transaction_id: entry.transactionId,
-        reference_ids: [...entry.referenceIds],
-        status: 'pdng',
-      }),
-    );
-  }
-
-  /** Stores the answer of an async transaction. */
-  async complete(
-    correlationId: string,
-    outcome: { status: string; result: unknown },
-    db: Kysely<DB> = this.db,
-  ): Promise<void> {
-    await executePrepared(
-      db,
-      db
-        .updateTable('dci_result')
-        .set({ status: outcome.status, result: JSON.stringify(outcome.result), completed_at: new Date() })
-        .where('correlation_id', '=', correlationId),
-    );
+  /**
+   * The row that records an accepted async transaction (inserted in the transaction that queues
+   * its job, in one statement with the request's audit row).
+   */
+  static pending(entry: {
+    correlationId: string;
+    senderId: string;
+    domain: string;
+    txnType: TxnType;
+    transactionId: string;
+    referenceIds: readonly string[];
+  }): Insertable<DciResultTable> {
+    return {
+      correlation_id: entry.correlationId,
+      sender_id: entry.senderId,
+      domain: entry.domain,
+      txn_type: entry.txnType,
+      transaction_id: entry.transactionId,
+      reference_ids: [...entry.referenceIds],
+      status: 'pdng',
+    };
   }
 
   /** Deletes answers older than `days`; returns how many. */

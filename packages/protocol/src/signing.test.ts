@@ -10,6 +10,7 @@ import {
   jwkThumbprint,
   messageDigest,
   publicJwk,
+  signedBody,
   signMessage,
   signingString,
   verifyMessage,
@@ -120,6 +121,18 @@ describe('sign and verify', () => {
     );
     expect(result.canonical).toBe('jcs');
     expect(seen).toEqual([`opendci/${key.kid}`]);
+  });
+
+  it.each(ALGORITHMS)('signedBody (%s) is the signed envelope as JSON text, in canonical form', (algorithm) => {
+    const key = testKeys[algorithm];
+    const options = { senderId: 'opendci', kid: key.kid, privateKey: key.privateKey, now: NOW };
+    const { signature, body } = signedBody(e, options);
+    expect(signature).toBe(signMessage(e, options));
+    const parsed = JSON.parse(body) as SignedEnvelope;
+    expect(parsed).toEqual({ signature, header: e.header, message: e.message });
+    expect(Object.keys(parsed)).toEqual(['signature', 'header', 'message']);
+    expect(body).toBe(`{"signature":${JSON.stringify(signature)},${canonicalMessage(e).slice(1)}`);
+    expect(verifyMessage(parsed, { resolveKey: () => key.publicKey, now: NOW }).canonical).toBe('jcs');
   });
 
   it('never signs the signature field', () => {

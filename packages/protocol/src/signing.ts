@@ -189,12 +189,33 @@ export function signMessage(envelope: SignableMessage, options: SignOptions): st
   if (!keyMatches(key, algorithm)) {
     throw new TypeError(`a ${String(key.asymmetricKeyType)} key cannot sign with ${algorithm}`);
   }
+  return signCanonical(canonicalMessage(envelope, options.canonical ?? 'jcs'), algorithm, options);
+}
+
+function signCanonical(canonical: string, algorithm: SignatureAlgorithm, options: SignOptions): string {
   const created = options.now ?? unixNow();
   const expires = created + (options.ttlSeconds ?? DEFAULT_SIGNATURE_TTL_SECONDS);
-  const digest = messageDigest(envelope, options.canonical ?? 'jcs');
-  const data = Buffer.from(signingString(created, expires, digest), 'utf8');
-  const signature = rawSign(algorithm, data, key).toString('base64');
+  const data = Buffer.from(signingString(created, expires, digestOf(canonical)), 'utf8');
+  const signature = rawSign(algorithm, data, options.privateKey).toString('base64');
   return formatSignature({ senderId: options.senderId, kid: options.kid, algorithm, created, expires, signature });
+}
+
+/**
+ * Signs an envelope (JCS) and serialises it in the same pass: `body` is the JSON text of
+ * `{signature, header, message}` whose `header` and `message` are the canonical bytes the signature
+ * covers, so the answer is not serialised a second time.
+ */
+export function signedBody(envelope: SignableMessage, options: SignOptions): { signature: string; body: string } {
+  const key = options.privateKey;
+  if (key.type !== 'private') throw new TypeError('signMessage needs a private key');
+  const algorithm = options.algorithm ?? algorithmForKey(key);
+  if (!keyMatches(key, algorithm)) {
+    throw new TypeError(`a ${String(key.asymmetricKeyType)} key cannot sign with ${algorithm}`);
+  }
+  // `{"header":…,"message":…}`: JCS sorts the two keys, and a leading "signature" keeps it JSON.
+  const canonical = canonicalMessage(envelope, 'jcs');
+  const signature = signCanonical(canonical, algorithm, { ...options, canonical: 'jcs' });
+  return { signature, body: `{"signature":${JSON.stringify(signature)},${canonical.slice(1)}` };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import {
   callbackHeader,
   DciError,
   ErrorCode,
-  signMessage,
+  signedBody,
   type Action,
   type SignatureAlgorithm,
 } from '@opendci/protocol';
@@ -240,13 +240,12 @@ export function registerSyncEndpoint(
       completedCount: items,
     });
     const key = deps.signer.active();
-    const signature = signMessage(
+    const { signature, body } = signedBody(
       { header, message: result.message },
       { senderId: deps.config.serverId, kid: key.kid, algorithm: key.algorithm, privateKey: key.privateKey },
     );
-    const body = { signature, header, message: result.message };
-    dci.responseBody = body;
-    return reply.code(200).send(body);
+    dci.responseBody = { signature, header, message: result.message };
+    return reply.code(200).type('application/json; charset=utf-8').send(body);
   });
 }
 

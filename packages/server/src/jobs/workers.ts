@@ -1,6 +1,7 @@
 /**
- * The job handlers: an async request runs the same engine code as its sync twin, then its
- * callback is queued in the same transaction as the completion of its audit row and kept answer.
+ * The job handlers: an async request runs the same engine code as its sync twin, completes its
+ * audit row and kept answer, and makes the first attempt of its callback; a callback that was not
+ * taken goes to the delivery queue for its retries. Notifications have their own queue.
  */
 import { createHash } from 'node:crypto';
 import type { Action } from '@opendci/protocol';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runDci, bin, type Run } from './test-support/run.js';
+import { bin, freePort, runDci, type Run } from './test-support/run.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, TEST_DATABASE_URL } from '../../server/src/test-support/backends.js';
 import { LATEST_MIGRATION } from '../../server/src/db/migrate.js';
@@ -72,7 +72,7 @@ describe('dci on the embedded store', () => {
   }, 60_000);
 
   it('refuses the data dir while a server holds it, and takes it over once that server is killed', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const server: ChildProcess = spawn(process.execPath, [bin, 'serve'], {
       env: { ...process.env, ...embedded, PORT: String(port), LOG_LEVEL: 'warn' },
       stdio: 'ignore',

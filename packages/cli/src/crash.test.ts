@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, TEST_DATABASE_URL } from '../../server/src/test-support/backends.js';
-import { bin, runDci } from './test-support/run.js';
+import { bin, freePort, runDci } from './test-support/run.js';
 
 function startServer(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [bin, 'serve'], {
@@ -101,7 +101,7 @@ for (const backend of backends) {
     });
 
     it('delivers the callback after a restart', async () => {
-      const port = 20000 + Math.floor(Math.random() * 20000);
+      const port = await freePort();
       const env = { DATABASE_URL: databaseUrl, PORT: String(port), DCI_ALLOW_INSECURE_CALLBACKS: 'true' };
       // An API-only node: it ACKs and queues, but runs no job, so the kill lands before delivery.
       const first = startServer({ ...env, DCI_ROLE: 'api' });

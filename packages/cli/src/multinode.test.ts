@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwkThumbprint, requestHeader, searchRequestMessage, signMessage, verifyMessage } from '@opendci/protocol';
 import { postgresAvailable, TEST_DATABASE_URL } from '../../server/src/test-support/backends.js';
-import { bin, runDci } from './test-support/run.js';
+import { bin, freePort, runDci } from './test-support/run.js';
 
 const SEARCHES = 1000;
 const IN_FLIGHT = 20;
@@ -41,17 +40,6 @@ interface Sent {
   node: number;
   uin: string;
   correlationId: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function startNode(port: number, env: Record<string, string>): Node {

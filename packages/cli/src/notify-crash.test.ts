@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, TEST_DATABASE_URL } from '../../server/src/test-support/backends.js';
-import { bin, runDci } from './test-support/run.js';
+import { bin, freePort, runDci } from './test-support/run.js';
 
 interface Notify {
   header: { message_id: string };
@@ -109,7 +109,7 @@ describe.skipIf(skip)('SIGKILL mid-delivery of notifications [postgres]', () => 
   });
 
   it('delivers every event, in order, after a restart', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const env = {
       DATABASE_URL: databaseUrl,
       PORT: String(port),

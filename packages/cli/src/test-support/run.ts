@@ -1,5 +1,6 @@
 /** Runs the built `dci` binary as a user does (npm ci builds it) and collects its output. */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -26,5 +27,20 @@ export function runDci(args: readonly string[], env: Record<string, string>): Pr
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * A port nothing listens on now (the system picks it): a fixed random range could hit a port in
+ * use, by a listener or as the local port of a connection, under a busy test run.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
   });
 }

@@ -156,14 +156,16 @@ describeBackends('async search and callbacks', (ctx) => {
     expect(attempts.map((a) => a.status)).toEqual([503, 500, 200]);
     expect(new Set(attempts.map((a) => a.body.header.message_id)).size).toBe(1);
     expect(new Set(attempts.map((a) => a.body.header.message_ts)).size).toBe(3);
-    const audit = await ctx.database.db
-      .selectFrom('dci_transaction')
-      .select(['status', 'attempt', 'http_status'])
-      .where('transaction_id', '=', 'txn-retry')
-      .where('direction', '=', 'outbound')
-      .orderBy('attempt')
-      .execute();
-    expect(audit).toEqual([
+    // An attempt is audited once its answer is in: shortly after the receiver saw it.
+    const audit = () =>
+      ctx.database.db
+        .selectFrom('dci_transaction')
+        .select(['status', 'attempt', 'http_status'])
+        .where('transaction_id', '=', 'txn-retry')
+        .where('direction', '=', 'outbound')
+        .orderBy('attempt')
+        .execute();
+    await expect.poll(audit, { timeout: 10_000 }).toEqual([
       { status: 'failed', attempt: 1, http_status: 503 },
       { status: 'failed', attempt: 2, http_status: 500 },
       { status: 'delivered', attempt: 3, http_status: 200 },

@@ -133,13 +133,15 @@ describeBackends('callback auth and JWKS in the app', (ctx) => {
       client_id: 'opendci',
       client_secret: 'peer-client-secret',
     });
-    const rows = await ctx.database.db
-      .selectFrom('dci_transaction')
-      .select(['action', 'status'])
-      .where('transaction_id', '=', 'txn-cb-auth')
-      .where('direction', '=', 'outbound')
-      .execute();
-    expect(rows).toEqual(
+    // The attempt is audited once its answer is in: shortly after the receiver saw it.
+    const outbound = () =>
+      ctx.database.db
+        .selectFrom('dci_transaction')
+        .select(['action', 'status'])
+        .where('transaction_id', '=', 'txn-cb-auth')
+        .where('direction', '=', 'outbound')
+        .execute();
+    await expect.poll(outbound, { timeout: 10_000 }).toEqual(
       expect.arrayContaining([
         { action: 'token', status: 'succ' },
         { action: 'on-search', status: 'delivered' },

@@ -233,10 +233,14 @@ export class SubscriptionStore {
     return this.setStatus(code, 'suspended', reason, ['active']);
   }
 
-  /** Active again: deliveries continue from the backlog. */
-  /** Reactivates a subscription; its waiting message gets a fresh retry budget and goes at once. */
+  /**
+   * Active again: deliveries continue from the backlog, the waiting message of a suspended one with
+   * a fresh retry budget and at once (resuming an active one changes nothing).
+   */
   async resume(code: string): Promise<Subscription> {
+    const wasSuspended = (await this.get(code))?.status === 'suspended';
     const subscription = await this.setStatus(code, 'active', null, ['suspended', 'active']);
+    if (!wasSuspended) return subscription;
     await this.q
       .updateTable('notification')
       .set({ attempts: 0, next_attempt_at: null })

@@ -201,11 +201,19 @@ describeBackends('transaction status', (ctx) => {
   it('reports sync searches from the audit trail, item statuses without record data', async () => {
     const response = await post('/registry/sync/search', 'spmis', 'search', searchFor('t-sync-1', { 's-1': '3001' }));
     expect(response.statusCode).toBe(200);
-    const { status: s } = await status('spmis', {
-      txnType: 'search',
-      attributeType: 'transaction_id',
-      attributeValue: 't-sync-1',
-    });
+    // A sync request's audit row is written just after its answer (group commit): poll for it.
+    const lookup = async () =>
+      (
+        await status('spmis', {
+          txnType: 'search',
+          attributeType: 'transaction_id',
+          attributeValue: 't-sync-1',
+        })
+      ).status;
+    const firstItem = async () =>
+      ((await lookup()).txn_status?.search_response as { reference_id?: string }[] | undefined)?.[0]?.reference_id;
+    await expect.poll(firstItem, { timeout: 5_000 }).toBe('s-1');
+    const s = await lookup();
     const items = s.txn_status.search_response as Record<string, unknown>[];
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ reference_id: 's-1', status: 'succ' });

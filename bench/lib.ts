@@ -42,6 +42,18 @@ export function writeSection(name: string, body: string): void {
   writeFileSync(performanceDoc, next);
 }
 
+/** A positive number from the environment (an integer when `integer`), or the fallback when unset. */
+export function envNumber(name: string, fallback: number, options: { integer?: boolean } = {}): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  const ok = options.integer ? Number.isInteger(value) : Number.isFinite(value);
+  if (!ok || value <= 0) {
+    throw new Error(`${name} must be a positive ${options.integer ? 'integer' : 'number'} (got "${text}")`);
+  }
+  return value;
+}
+
 export function seconds(ms: number): string {
   return (ms / 1000).toFixed(1);
 }

@@ -35,6 +35,7 @@ import { ack, requestHeader, subscribeRequestMessage, type SubscribeCriteria } f
 import {
   benchDir,
   canPin,
+  envNumber,
   dropPostgresDatabase,
   freePort,
   freshPostgresDatabase,
@@ -49,13 +50,7 @@ import {
   writeSection,
 } from './lib.js';
 
-const int = (name: string, fallback: number): number => {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer (got "${text}")`);
-  return value;
-};
+const int = (name: string, fallback: number): number => envNumber(name, fallback, { integer: true });
 const CHANGES = int('BENCH_NOTIFY_CHANGES', 10_000);
 const SUBSCRIPTIONS = int('BENCH_NOTIFY_SUBSCRIPTIONS', 10);
 const OUTAGE = int('BENCH_NOTIFY_OUTAGE', 60);
@@ -490,16 +485,13 @@ interface RunResult {
   db: { notifications: Record<string, number>; subscriptions: Record<string, number>; maxAttempts: number };
 }
 
-interface Totals {
-  delivered: number;
-  lost: number;
-  messages: number;
-  duplicateMessages: number;
-  duplicateEvents: number;
-  outOfOrder: number;
+type Totals = Pick<
+  PathReport,
+  'delivered' | 'lost' | 'messages' | 'duplicateMessages' | 'duplicateEvents' | 'outOfOrder'
+> & {
   refused: number;
   refusedNeverTaken: number;
-}
+};
 
 function totals(report: ReceiverReport): Totals {
   const sum = (f: (p: PathReport) => number) => report.paths.reduce((s, p) => s + f(p), 0);

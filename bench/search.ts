@@ -48,6 +48,7 @@ import type { SyncSpec } from './load/sync.js';
 import {
   benchDir,
   canPin,
+  envNumber,
   dropPostgresDatabase,
   freePort,
   freshPostgresDatabase,
@@ -64,13 +65,7 @@ import {
   writeSection,
 } from './lib.js';
 
-const int = (name: string, fallback: number): number => {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number (got "${text}")`);
-  return value;
-};
+const int = (name: string, fallback: number): number => envNumber(name, fallback);
 const PG_HOUSEHOLDS = int('BENCH_HOUSEHOLDS_PG', 250_000);
 const PGLITE_HOUSEHOLDS = int('BENCH_HOUSEHOLDS_PGLITE', 25_000);
 const DURATION = int('BENCH_DURATION', 15);

@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { executePrepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import type { Insertable } from 'kysely';
 import type { DciTransactionTable } from '../db/schema.js';
@@ -81,18 +80,14 @@ export class AuditTrail {
       .where('direction', '=', 'inbound');
   }
 
-  /**
-   * Records an entry; returns its id once it is written. Inside a transaction (`db` given) it is
-   * written in that transaction; otherwise with the entries recorded at the same time.
-   */
-  async record(entry: AuditEntry, db?: Kysely<DB>): Promise<string> {
+  /** Records an entry, with the entries recorded at the same time; returns its id once it is written. */
+  async record(entry: AuditEntry): Promise<string> {
     const row = this.row(entry);
-    if (db) await executePrepared(db, db.insertInto('dci_transaction').values(row));
-    else await this.batcher.submit(row);
+    await this.batcher.submit(row);
     return row.id;
   }
 
-  /** The insert `record` runs inside a transaction, to run inside a larger statement. */
+  /** The insert of an entry inside a transaction, to run in a larger statement there. */
   recording(entry: AuditEntry, db: Kysely<DB>) {
     return db.insertInto('dci_transaction').values(this.row(entry));
   }

@@ -40,22 +40,24 @@ export function executePrepared<R>(db: Kysely<DB>, query: Compilable<R>): Promis
 const PATCHED = Symbol('opendci.prepared');
 type Query = (...args: unknown[]) => unknown;
 
-/** Makes a pooled client send marked statements as named ones (once per client). */
-function namingStatements<C extends pg.PoolClient>(client: C): C {
-  const patched = client as C & { [PATCHED]?: true };
-  if (patched[PATCHED]) return client;
+/**
+ * Makes a client send the statements `named` picks as named ones (once per client): a text with
+ * its values, in either call form (`query(text, values)`, `query(text, values, callback)`).
+ */
+function nameStatements(client: pg.ClientBase, named: (text: string, values: unknown[]) => boolean): void {
+  const patched = client as pg.ClientBase & { [PATCHED]?: true };
+  if (patched[PATCHED]) return;
   const query = client.query.bind(client) as Query;
   (client as unknown as { query: Query }).query = (...args: unknown[]) => {
-    const [text, values] = args;
-    if (args.length === 2 && typeof text === 'string' && text.startsWith(PREPARE_MARK) && Array.isArray(values)) {
-      const name = statementName(text);
-      if (name) return query({ name, text, values });
-    }
-    return query(...args);
+    const [text, values, ...rest] = args;
+    const name =
+      typeof text === 'string' && Array.isArray(values) && named(text, values) ? statementName(text) : undefined;
+    return name ? query({ name, text, values }, ...rest) : query(...args);
   };
   patched[PATCHED] = true;
-  return client;
 }
+
+const marked = (text: string) => text.startsWith(PREPARE_MARK);
 
 /**
  * The pool Kysely's PostgresDialect gets: `pool`, with marked statements prepared. Their plans are
@@ -67,7 +69,11 @@ export function preparingPool(pool: pg.Pool): { connect(): Promise<pg.PoolClient
   // Queued on a new connection before anything else runs on it.
   pool.on('connect', (client) => void client.query('set plan_cache_mode = force_generic_plan').catch(() => {}));
   return {
-    connect: async () => namingStatements(await pool.connect()),
+    connect: async () => {
+      const client = await pool.connect();
+      nameStatements(client, marked);
+      return client;
+    },
     end: () => pool.end(),
   };
 }
@@ -81,15 +87,7 @@ export function preparePgBossStatements(db: { open(): Promise<void>; pool?: pg.P
   const open = db.open.bind(db);
   db.open = async () => {
     await open();
-    db.pool?.on('connect', (client) => {
-      const query = client.query.bind(client) as Query;
-      (client as unknown as { query: Query }).query = (...args: unknown[]) => {
-        const [text, values, ...rest] = args;
-        const name =
-          typeof text === 'string' && Array.isArray(values) && values.length > 0 ? statementName(text) : undefined;
-        return name ? query({ name, text, values }, ...rest) : query(...args);
-      };
-    });
+    db.pool?.on('connect', (client) => nameStatements(client, (_text, values) => values.length > 0));
   };
 }
 

@@ -353,6 +353,83 @@ describeBackends('record shapes per domain (domains fixture)', (ctx) => {
     }
   });
 
+  it('an idtype-value search reads its person with the lookup: one query, the same answer as lookup then load', async () => {
+    const counted = ctx.database.db.withPlugin(counter);
+    const twoSteps: SearchPorts = {
+      find: (input) => runSearch(counted, input),
+      load: (request) => reader.load(request),
+    };
+    const oneStep: SearchPorts = {
+      find: (input) => runSearch(counted, { ...input, holderLookup: (...lookup) => reader.holderOf(...lookup) }),
+      load: (request) => reader.load(request),
+    };
+    const sender: SenderInfo = {
+      id: 's',
+      active: true,
+      operations: ['search'],
+      domains: ['social', 'crvs', 'ibr', 'dr', 'fr'],
+      signaturePolicy: 'optional',
+      fields: null,
+      legalBasis: 'statute',
+      rateLimitPerMinute: null,
+      callbackAllow: [],
+      notifyUri: null,
+    };
+    const run = async (ports: SearchPorts, domain: Domain, query: object, pageNumber = 1) => {
+      const before = counter.count;
+      const outcome = await search(
+        {
+          transaction_id: 't',
+          search_request: [
+            {
+              reference_id: 'r',
+              search_criteria: {
+                query_type: 'idtype-value',
+                query,
+                pagination: { page_size: 10, page_number: pageNumber },
+              },
+            },
+          ],
+        },
+        'c',
+        { sender, scope: ['search'] },
+        ports,
+        { domain, defaultPageSize: 10, maxPageSize: 100 },
+      );
+      const { timestamp, ...item } = outcome.message.search_response[0]!;
+      void timestamp;
+      return { item, queries: counter.count - before };
+    };
+    const queries: Record<string, number> = {};
+    for (const domain of ['social', 'crvs', 'ibr', 'dr', 'fr'] as Domain[]) {
+      // P1 and P2 are married (CRVS partner events), P3 has parents, P4 is dead; HH-1 is a household; 999 is nobody.
+      for (const query of [
+        { type: 'UIN', value: '200001' },
+        { type: 'UIN', value: '200002' },
+        { type: 'UIN', value: '200003' },
+        { type: 'UIN', value: '200004' },
+        { type: 'HHID', value: 'HH-1' },
+        { type: 'UIN', value: '999' },
+      ]) {
+        const label = `${domain} ${query.type} ${query.value}`;
+        const expected = await run(twoSteps, domain, query);
+        const actual = await run(oneStep, domain, query);
+        expect(actual.item, label).toEqual(expected.item);
+        queries[label] = actual.queries;
+        // A later page holds nothing, and costs no record read either way.
+        expect((await run(oneStep, domain, query, 2)).item, label).toEqual(
+          (await run(twoSteps, domain, query, 2)).item,
+        );
+      }
+    }
+    // A person found by identifier in SR and CRVS (record types read straight off the holder): one query.
+    expect(queries['social UIN 200001']).toBe(1);
+    expect(queries['crvs UIN 200002']).toBe(1);
+    expect(queries['social UIN 999']).toBe(1);
+    // A household identifier answers with the Group: the holder, then the group's two queries.
+    expect(queries['social HHID HH-1']).toBe(3);
+  });
+
   it('cuts the domain shapes to the sender’s fields, keeping @id and @type on the way', async () => {
     const beneficiary = cutFields(await person('ibr', 'Beneficiary', 'P1'), ['sex', 'programme', 'enrolment_status']);
     expect(beneficiary).toEqual({

@@ -20,6 +20,8 @@ export interface SearchPage {
   recordKind: 'individual' | 'household';
   recordType: string;
   totalCount: number;
+  /** The page's records when the search read them itself (then `load` is not asked). */
+  records?: ReadonlyMap<string, DciRecord>;
 }
 
 export interface SearchPorts {
@@ -125,12 +127,14 @@ async function answer(
       `${found.totalCount} records match: a DR answer carries one`,
     );
   }
-  const loaded = await ports.load({
-    domain: settings.domain,
-    recordType: found.recordType,
-    recordKind: found.recordKind,
-    ids: found.ids,
-  });
+  const loaded =
+    found.records ??
+    (await ports.load({
+      domain: settings.domain,
+      recordType: found.recordType,
+      recordKind: found.recordKind,
+      ids: found.ids,
+    }));
   const records = found.ids.flatMap((id) => {
     const record = loaded.get(id);
     return record ? [cutFields(record, caller.sender.fields)] : [];

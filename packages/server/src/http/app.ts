@@ -196,7 +196,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
     const reader = new RegistryReader(db);
     const searchPorts: SearchPorts = {
-      find: (input) => runSearch(db, input),
+      // An identifier lookup reads its person in the same statement.
+      find: (input) => runSearch(db, { ...input, holderLookup: (...lookup) => reader.holderOf(...lookup) }),
       load: (request) => reader.load(request),
     };
     const validator = (wire: WireEndpoint) => (body: unknown) => {

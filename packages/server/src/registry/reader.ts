@@ -15,6 +15,7 @@ import { toFarmer, type FarmRow } from '../domains/fr.js';
 import { BENEFITS_SHOWN, toBeneficiary, toProgrammeEnrollment, type EnrollmentRow } from '../domains/ibr.js';
 import { toMember, type DciRecord, type IdentifierRow, type PersonRow } from '../domains/records.js';
 import { toGroup, type GroupRow } from '../domains/sr.js';
+import { identifierHolder, type IdentifierHolding } from '../search/execute.js';
 
 export type RecordKind = 'individual' | 'household';
 
@@ -114,6 +115,19 @@ function inOrder<T>(ids: readonly string[], found: Map<string, T>): Map<string, 
   return out;
 }
 
+/** The person columns of the one query of a shape (alias `i`, its area `a`). */
+const personColumns = (shape: PersonShape) =>
+  sql`i.id, i.given_name, i.surname, i.second_name, i.maiden_name, i.name_prefix, i.name_suffix, i.sex, i.birth_date, i.death_date, i.marital_status, i.phones, i.emails, i.address, a.code as area_code, i.registration_date, i.is_disabled, i.occupation, i.education_level, i.employment_status, i.language_code, i.income_level, i.updated_at, ${identifiersOf(I_ID)} as identifiers${sql.join(
+    EXTRAS[shape].map((e) => sql`, ${e}`),
+    sql``,
+  )}`;
+
+/** A CRVS person's marriages and divorces as a partner, read once for all of `ids` (a uuid[]; vital_event_partner_idx). */
+const partnerEventsOf = (shape: PersonShape, ids: Sql) =>
+  shape === 'crvs'
+    ? sql`partner_event as materialized (select v.partner_id, v.event_type, v.event_date, v.registration_number from vital_event v where v.partner_id = any(${ids}) and v.event_type in ('marriage', 'divorce'))`
+    : undefined;
+
 export class RegistryReader {
   constructor(private readonly db: Kysely<DB>) {}
 
@@ -122,17 +136,33 @@ export class RegistryReader {
     if (ids.length === 0) return new Map();
     // One statement text for any number of ids: it is prepared once per connection.
     const list = sql`${[...ids]}::uuid[]`;
-    // A partner's marriages and divorces, read once for the whole page (vital_event_partner_idx).
-    const partnerEvents =
-      shape === 'crvs'
-        ? sql`with partner_event as materialized (select v.partner_id, v.event_type, v.event_date, v.registration_number from vital_event v where v.partner_id = any(${list}) and v.event_type in ('marriage', 'divorce')) `
-        : sql``;
-    const extras = EXTRAS[shape].map((e) => sql`, ${e}`);
+    const partnerEvents = partnerEventsOf(shape, list);
     const { rows } =
-      await sql<LoadedPerson>`${prepared}${partnerEvents}select i.id, i.given_name, i.surname, i.second_name, i.maiden_name, i.name_prefix, i.name_suffix, i.sex, i.birth_date, i.death_date, i.marital_status, i.phones, i.emails, i.address, a.code as area_code, i.registration_date, i.is_disabled, i.occupation, i.education_level, i.employment_status, i.language_code, i.income_level, i.updated_at, ${identifiersOf(I_ID)} as identifiers${sql.join(extras, sql``)} from individual i left join area a on a.id = i.area_id where i.id = any(${list})`.execute(
+      await sql<LoadedPerson>`${prepared}${partnerEvents ? sql`with ${partnerEvents} ` : sql``}select ${personColumns(shape)} from individual i left join area a on a.id = i.area_id where i.id = any(${list})`.execute(
         this.db,
       );
     return inOrder(ids, new Map(rows.map((row) => [row.id, shapePerson(shape, row)])));
+  }
+
+  /**
+   * Who holds an identifier and, given a record type and when it is a person, their record in
+   * that type's shape: ONE query (the identifier lookup of an idtype-value search and the record
+   * it answers with). Null when nobody holds it; no `record` when the holder is not a person.
+   */
+  async holderOf(idType: string, value: string, recordType?: string): Promise<IdentifierHolding | null> {
+    if (recordType === undefined) return identifierHolder(this.db, idType, value);
+    const shape = PERSON_SHAPES[recordType] ?? 'member';
+    const holderIds = sql`array(select entity_id from holder where entity_type = 'individual')`;
+    const partnerEvents = partnerEventsOf(shape, holderIds);
+    const { rows } = await sql<
+      LoadedPerson & { holder_type: string; holder_id: string }
+    >`${prepared}with holder as (select entity_type, entity_id from identifier where id_type = ${idType}::text and id_value = ${value}::text)${partnerEvents ? sql`, ${partnerEvents}` : sql``} select holder.entity_type as holder_type, holder.entity_id as holder_id, ${personColumns(shape)} from holder left join individual i on holder.entity_type = 'individual' and i.id = holder.entity_id left join area a on a.id = i.area_id`.execute(
+      this.db,
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const holder = { entity_type: row.holder_type, entity_id: row.holder_id };
+    return row.id ? { ...holder, record: shapePerson(shape, row) } : holder;
   }
 
   /** SR `Member`s, keyed by id. */

@@ -9,6 +9,7 @@ import { parseSearchQuery, parseSort, type QueryNode } from '@opendci/protocol';
 import type { Domain } from '../config.js';
 import { prepared } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
+import type { DciRecord } from '../domains/records.js';
 import { compileSearch, type ConsentFilter } from './compile.js';
 import { invalid } from './sql.js';
 import { VOCABULARY, resolveRecordType, type RecordKind, type RecordTypeDef } from './vocabulary.js';
@@ -27,7 +28,25 @@ export interface RunSearchOptions {
   consentPurpose?: string;
   /** The clock (consent validity and `age`); default now. */
   now?: Date;
+  /**
+   * Finds who holds an identifier (idtype-value) and, given a record type, reads a person holder's
+   * record as that type in the same statement (`RegistryReader.holderOf`); default: the holder only.
+   */
+  holderLookup?: HolderLookup;
 }
+
+/** Who holds an identifier; `record` when the lookup also read them as `recordType`. */
+export interface IdentifierHolding {
+  entity_type: string;
+  entity_id: string;
+  record?: DciRecord;
+}
+
+export type HolderLookup = (
+  idType: string,
+  value: string,
+  recordType: string | undefined,
+) => Promise<IdentifierHolding | null>;
 
 export interface SearchResult {
   /** Entity ids (`individual.id` or `household.id`) of the page, in order. */
@@ -37,20 +56,22 @@ export interface SearchResult {
   recordType: string;
   /** All matches, not only this page. */
   totalCount: number;
+  /** The page's records when the search read them itself (a plain identifier lookup by `holderLookup`). */
+  records?: ReadonlyMap<string, DciRecord>;
 }
 
 const isObj = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Who holds an identifier (one holder per type and value: the identifier table is unique on them). */
-async function holderOf(
+export async function identifierHolder(
   db: Kysely<DB>,
-  node: QueryNode,
-): Promise<{ entity_type: string; entity_id: string } | null | undefined> {
-  if (node.kind !== 'identifier') return undefined;
+  idType: string,
+  value: string,
+): Promise<IdentifierHolding | null> {
   const { rows } = await sql<{ entity_type: string; entity_id: string }>`${prepared}
     select entity_type, entity_id from identifier
-    where id_type = ${node.type}::text and id_value = ${node.value}::text`.execute(db);
+    where id_type = ${idType}::text and id_value = ${value}::text`.execute(db);
   return rows[0] ?? null;
 }
 
@@ -89,8 +110,6 @@ export async function runSearch(db: Kysely<DB>, options: RunSearchOptions): Prom
   const { node, collection } = parseSearchQuery(criteria.query_type, criteria.query);
   const sort = parseSort(criteria.sort);
   const resolved = resolveRecordType(domain, criteria, collection);
-  const holder = await holderOf(db, node);
-  const type = (!resolved.explicit && holderType(domain, holder)) || resolved.type;
   const now = options.now ?? new Date();
   const consent: ConsentFilter | undefined =
     options.consentSenderId === undefined
@@ -100,6 +119,18 @@ export async function runSearch(db: Kysely<DB>, options: RunSearchOptions): Prom
           now,
           ...(options.consentPurpose === undefined ? {} : { purpose: options.consentPurpose }),
         };
+  let holder: IdentifierHolding | null | undefined;
+  if (node.kind === 'identifier') {
+    // The record is read with the lookup only when the lookup is the whole search (its first page).
+    const wanted =
+      resolved.type.kind === 'individual' && directHit(resolved.type, node, consent) && options.pageNumber === 1
+        ? resolved.type.name
+        : undefined;
+    holder = options.holderLookup
+      ? await options.holderLookup(node.type, node.value, wanted)
+      : await identifierHolder(db, node.type, node.value);
+  }
+  const type = (!resolved.explicit && holderType(domain, holder)) || resolved.type;
   const compiled = compileSearch({
     recordType: type,
     node,
@@ -110,12 +141,16 @@ export async function runSearch(db: Kysely<DB>, options: RunSearchOptions): Prom
     ...(consent ? { consent } : {}),
   });
   if (directHit(type, node, consent)) {
-    const ids = holder && holder.entity_type === type.kind ? [holder.entity_id] : [];
+    const held = holder && holder.entity_type === type.kind ? holder : undefined;
+    const onPage = held && compiled.offset === 0 ? held : undefined;
+    // The record read with the lookup is of the type answered only when the type was not switched to the holder's.
+    const record = onPage && type === resolved.type ? onPage.record : undefined;
     return {
-      ids: compiled.offset === 0 ? ids : [],
+      ids: onPage ? [onPage.entity_id] : [],
       recordKind: type.kind,
       recordType: type.name,
-      totalCount: ids.length,
+      totalCount: held ? 1 : 0,
+      ...(record ? { records: new Map([[onPage!.entity_id, record]]) } : {}),
     };
   }
   const { rows } = await compiled.page.execute(db);

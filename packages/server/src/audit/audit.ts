@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
+import { PREPARE_MARK } from '../db/prepared.js';
 import type { DB } from '../db/schema.js';
 import type { Insertable } from 'kysely';
 import type { DciTransactionTable } from '../db/schema.js';
@@ -36,6 +37,52 @@ export interface AuditOptions {
 
 type Row = Insertable<DciTransactionTable>;
 
+/** The columns of an insert, in the order of its values. */
+const COLUMNS = [
+  'id',
+  'direction',
+  'sender_id',
+  'receiver_id',
+  'domain',
+  'action',
+  'path',
+  'message_id',
+  'transaction_id',
+  'correlation_id',
+  'reference_ids',
+  'status',
+  'reason_code',
+  'http_status',
+  'attempt',
+  'received_at',
+  'completed_at',
+  'duration_ms',
+  'request',
+  'response',
+  'consent',
+  'authorize',
+] as const satisfies readonly (keyof DciTransactionTable)[];
+
+/** Rows one insert carries at most: also the number of insert texts (one per row count) each connection prepares. */
+const MAX_ROWS = 32;
+const insertTexts: string[] = [];
+
+/** The insert of `n` rows, as a prepared statement's text (made once per row count). */
+function insertText(n: number): string {
+  let text = insertTexts[n];
+  if (text === undefined) {
+    const tuples = Array.from(
+      { length: n },
+      (_, row) => `(${COLUMNS.map((_, column) => `$${row * COLUMNS.length + column + 1}`).join(', ')})`,
+    );
+    text = `${PREPARE_MARK}insert into dci_transaction (${COLUMNS.join(', ')}) values ${tuples.join(', ')}`;
+    insertTexts[n] = text;
+  }
+  return text;
+}
+
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
 /**
  * The audit trail: one `dci_transaction` row per inbound request and per outbound call, with
  * payloads stored whole, redacted (personal fields replaced) or not at all. Entries written
@@ -43,7 +90,7 @@ type Row = Insertable<DciTransactionTable>;
  */
 export class AuditTrail {
   private readonly fields: ReadonlySet<string>;
-  private readonly batcher = new Batcher<Row, void>((rows) => this.insert(rows));
+  private readonly batcher = new Batcher<Row, Error | undefined>((rows) => this.insert(rows), MAX_ROWS);
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -83,7 +130,8 @@ export class AuditTrail {
   /** Records an entry, with the entries recorded at the same time; returns its id once it is written. */
   async record(entry: AuditEntry): Promise<string> {
     const row = this.row(entry);
-    await this.batcher.submit(row);
+    const refused = await this.batcher.submit(row);
+    if (refused) throw refused;
     return row.id;
   }
 
@@ -97,19 +145,25 @@ export class AuditTrail {
     return this.batcher.flush();
   }
 
-  /** One insert for the batch; if it fails, row by row, so that one bad entry costs only itself. */
-  private async insert(rows: Row[]): Promise<void[]> {
+  /**
+   * One insert for the batch; if it fails, row by row, so that one bad entry costs only itself.
+   * Answers, per row, why it was refused (undefined when written).
+   */
+  private async insert(rows: Row[]): Promise<(Error | undefined)[]> {
     try {
-      await this.db.insertInto('dci_transaction').values(rows).execute();
+      await this.insertRows(rows);
+      return rows.map(() => undefined);
     } catch (error) {
-      if (rows.length === 1) throw error;
-      const results = await Promise.allSettled(
-        rows.map((row) => this.db.insertInto('dci_transaction').values(row).execute()),
-      );
-      const failed = results.find((result) => result.status === 'rejected');
-      if (failed) throw failed.reason;
+      if (rows.length === 1) return [asError(error)];
+      const results = await Promise.allSettled(rows.map((row) => this.insertRows([row])));
+      return results.map((result) => (result.status === 'rejected' ? asError(result.reason) : undefined));
     }
-    return rows.map(() => undefined);
+  }
+
+  /** One prepared insert for the rows (its text depends only on their number). */
+  private async insertRows(rows: Row[]): Promise<void> {
+    const values = rows.flatMap((row) => COLUMNS.map((column) => row[column] ?? null));
+    await this.db.executeQuery(CompiledQuery.raw(insertText(rows.length), values));
   }
 
   private row(entry: AuditEntry): Row & { id: string } {

@@ -2,7 +2,6 @@
  * The HTTP adapter of DCI endpoints: a thin layer that runs the engine's checks in contract
  * order, calls the handler, signs the answer and records the audit trail.
  */
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   ack,
@@ -31,6 +30,7 @@ import {
   type InboundPorts,
   type InboundSettings,
 } from '../engine/inbound.js';
+import { uuid7 } from '../util/uuid7.js';
 import { toDciError } from './errors.js';
 
 export interface DciContext {
@@ -145,7 +145,9 @@ export function registerDciAudit(app: FastifyInstance, deps: Pick<DciRouteDeps, 
 }
 
 async function authenticateRequest(request: FastifyRequest, reply: FastifyReply, deps: DciRouteDeps): Promise<void> {
-  request.dci = { correlationId: randomUUID(), receivedAt: new Date() };
+  // Time-ordered: the audit trail's and the kept answers' correlation-id indexes grow at their right edge.
+  const receivedAt = new Date();
+  request.dci = { correlationId: uuid7(receivedAt.getTime()), receivedAt };
   const caller = await authenticate(request.headers.authorization, deps.ports);
   request.dci.caller = caller;
   const wait = deps.rateLimit(caller.sender.id, caller.sender.rateLimitPerMinute);

@@ -75,14 +75,21 @@ describe('dci on the embedded store', () => {
     const port = await freePort();
     const server: ChildProcess = spawn(process.execPath, [bin, 'serve'], {
       env: { ...process.env, ...embedded, PORT: String(port), LOG_LEVEL: 'warn' },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // What the server said: a server that never gets ready, or exits, is reported with its output.
+    let output = '';
+    server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     try {
       await expect
-        .poll(async () => (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status, {
-          timeout: 60_000,
-          interval: 250,
-        })
+        .poll(
+          async () => {
+            if (server.exitCode !== null) throw new Error(`dci serve exited ${server.exitCode}:\n${output}`);
+            return (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status;
+          },
+          { timeout: 120_000, interval: 250 },
+        )
         .toBe(200);
       const refused = await dci(['migrate'], embedded);
       expect(refused.code).toBe(1);
@@ -95,7 +102,7 @@ describe('dci on the embedded store', () => {
     expect(after.stderr).toBe('');
     expect(after.code).toBe(0);
     expect(after.stdout).toMatch(/up to date/);
-  }, 120_000);
+  }, 180_000);
 
   it('reports every configuration problem at once', async () => {
     const run = await dci(['migrate'], { ...embedded, PORT: 'x', DCI_ROLE: 'boss' });

@@ -82,15 +82,17 @@ describe('dci on the embedded store', () => {
     server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     try {
-      await expect
-        .poll(
-          async () => {
-            if (server.exitCode !== null) throw new Error(`dci serve exited ${server.exitCode}:\n${output}`);
-            return (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status;
-          },
-          { timeout: 120_000, interval: 250 },
-        )
-        .toBe(200);
+      try {
+        await expect
+          .poll(async () => (await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined))?.status, {
+            timeout: 120_000,
+            interval: 250,
+          })
+          .toBe(200);
+      } catch (error) {
+        const state = server.exitCode === null ? 'still running' : `exited ${server.exitCode}`;
+        throw new Error(`${(error as Error).message}\ndci serve ${state}, its output:\n${output}`, { cause: error });
+      }
       const refused = await dci(['migrate'], embedded);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(new RegExp(`in use by process ${server.pid} .*stop it`));

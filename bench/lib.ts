@@ -1,6 +1,6 @@
 /** Shared helpers of the benchmarks: machine description and docs/performance.md sections. */
 import { execSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +174,60 @@ export async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 
     if (Date.now() - started > timeoutMs) throw new Error(`${url}: no answer after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A long-running process started by startPinned: its base URL and log file. */
+export interface Running {
+  base: string;
+  child: ChildProcess;
+  log: string;
+}
+
+/** The last 20 lines of a log file ('' when it cannot be read). */
+export function logTail(log: string): string {
+  try {
+    return readFileSync(log, 'utf8').split('\n').slice(-20).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts a long-running Node process (`args`) pinned to `core`, on a free port (`PORT`, `HOST`
+ * 127.0.0.1 in its environment) with its output in `.bench/<logName>.log`; waits for /ready.
+ */
+export async function startPinned(
+  core: number,
+  logName: string,
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<Running> {
+  const port = await freePort();
+  mkdirSync(benchDir, { recursive: true });
+  const log = join(benchDir, `${logName}.log`);
+  const fd = openSync(log, 'w');
+  const [command, pinnedArgs] = pinned(core, process.execPath, args);
+  const child = spawnTracked(command, pinnedArgs, {
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${base}/ready`, child, 90_000);
+  } catch (error) {
+    await stopChild(child);
+    throw new Error(`${logName} did not start: ${(error as Error).message}\n${logTail(log)}`, { cause: error });
+  }
+  return { base, child, log };
+}
+
+/** Stops a process started by startPinned; an unexpected exit code is reported with its log's tail. */
+export async function stopPinned(running: Running): Promise<void> {
+  await stopChild(running.child);
+  const code = running.child.exitCode;
+  if (code !== null && code !== 0 && code !== 143)
+    console.warn(`${running.log}: exited ${code}\n${logTail(running.log)}`);
 }
 
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */

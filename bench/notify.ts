@@ -22,7 +22,7 @@
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -33,11 +33,9 @@ import pg from 'pg';
 import { format, resolveConfig } from 'prettier';
 import { ack, requestHeader, subscribeRequestMessage, type SubscribeCriteria } from '../packages/protocol/src/index.js';
 import {
-  benchDir,
   canPin,
   envNumber,
   dropPostgresDatabase,
-  freePort,
   freshPostgresDatabase,
   installChildCleanup,
   machine,
@@ -45,8 +43,10 @@ import {
   pinned,
   root,
   spawnTracked,
+  startPinned,
+  stopPinned,
+  type Running,
   stopChild,
-  waitForHttp,
   writeSection,
 } from './lib.js';
 
@@ -328,39 +328,8 @@ async function receiverMain(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-interface Running {
-  base: string;
-  child: ChildProcess;
-  log: string;
-}
-
-function tail(log: string): string {
-  try {
-    return readFileSync(log, 'utf8').split('\n').slice(-20).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-async function startServer(url: string, name: string): Promise<Running> {
-  const port = await freePort();
-  const log = join(benchDir, `notify-${name}-server.log`);
-  mkdirSync(benchDir, { recursive: true });
-  const fd = openSync(log, 'w');
-  const [command, args] = pinned(SERVER_CORE, process.execPath, [dci, 'serve']);
-  const child = spawnTracked(command, args, {
-    env: { ...process.env, ...serverEnv(), DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${base}/ready`, child, 90_000);
-  } catch (error) {
-    await stopChild(child);
-    throw new Error(`the server did not start: ${(error as Error).message}\n${tail(log)}`, { cause: error });
-  }
-  return { base, child, log };
+function startServer(url: string, name: string): Promise<Running> {
+  return startPinned(SERVER_CORE, `notify-${name}-server`, [dci, 'serve'], { ...serverEnv(), DATABASE_URL: url });
 }
 
 function serverEnv(): Record<string, string> {
@@ -372,12 +341,6 @@ function serverEnv(): Record<string, string> {
     DCI_CALLBACK_RETRY_LIMIT: String(RETRY.limit),
     DCI_NOTIFY_EVENTS_PER_MESSAGE: String(EVENTS_PER_MESSAGE),
   };
-}
-
-async function stopServer(running: Running): Promise<void> {
-  await stopChild(running.child);
-  const code = running.child.exitCode;
-  if (code !== null && code !== 0 && code !== 143) console.warn(`${running.log}: exited ${code}\n${tail(running.log)}`);
 }
 
 async function startReceiver(): Promise<{ base: string; child: ChildProcess }> {
@@ -690,7 +653,7 @@ async function run(
       db,
     };
   } finally {
-    await stopServer(server);
+    await stopPinned(server);
   }
 }
 

@@ -23,9 +23,9 @@
  * sources and served from dist/), BENCH_KEEP=1 (keep the PostgreSQL database
  * opendci_bench_search afterwards; it is dropped otherwise, also on Ctrl-C).
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,11 +46,9 @@ import {
 } from './load/messages.js';
 import type { SyncSpec } from './load/sync.js';
 import {
-  benchDir,
   canPin,
   envNumber,
   dropPostgresDatabase,
-  freePort,
   freshPostgresDatabase,
   generatedDataFile,
   installChildCleanup,
@@ -60,8 +58,9 @@ import {
   root,
   seconds,
   spawnTracked,
-  stopChild,
-  waitForHttp,
+  startPinned,
+  stopPinned,
+  type Running,
   writeSection,
 } from './lib.js';
 
@@ -128,46 +127,9 @@ function runScript<T>(core: number, script: string, env: Record<string, string>)
   });
 }
 
-interface Running {
-  base: string;
-  child: ChildProcess;
-  log: string;
-}
-
-/** Starts a long-running process pinned to the server core, with its output in .bench/<name>.log; waits for /ready. */
-async function startPinned(name: string, args: string[], env: Record<string, string>): Promise<Running> {
-  const port = await freePort();
-  const log = join(benchDir, `search-${name}.log`);
-  const fd = openSync(log, 'w');
-  const [command, pinnedArgs] = pinned(SERVER_CORE, process.execPath, args);
-  const child = spawnTracked(command, pinnedArgs, {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${base}/ready`, child, 90_000);
-  } catch (error) {
-    await stopChild(child);
-    throw new Error(`${name} did not start: ${(error as Error).message}\n${tail(log)}`, { cause: error });
-  }
-  return { base, child, log };
-}
-
-function tail(log: string): string {
-  try {
-    return readFileSync(log, 'utf8').split('\n').slice(-20).join('\n');
-  } catch {
-    return '';
-  }
-}
-
-async function stop(running: Running): Promise<void> {
-  await stopChild(running.child);
-  const code = running.child.exitCode;
-  if (code !== null && code !== 0 && code !== 143) console.warn(`${running.log}: exited ${code}\n${tail(running.log)}`);
-}
+/** Starts a long-running process pinned to the server core, its output in .bench/search-<name>.log. */
+const startServerCore = (name: string, args: string[], env: Record<string, string>): Promise<Running> =>
+  startPinned(SERVER_CORE, `search-${name}`, args, env);
 
 function cli(databaseUrl: string, args: string[]): void {
   const run = spawnSync(process.execPath, [dci, ...args], {
@@ -336,7 +298,7 @@ const syncLoad = (spec: SyncSpec) =>
   runScript<LoadResult>(LOAD_CORE, './load/sync.ts', { LOAD_SPEC: JSON.stringify(spec) });
 
 async function echoCeiling(values: string[]): Promise<LoadResult> {
-  const app = await startPinned('bare-echo', ['--import', 'tsx', here('./bare/echo.ts')], {});
+  const app = await startServerCore('bare-echo', ['--import', 'tsx', here('./bare/echo.ts')], {});
   try {
     const spec: SyncSpec = {
       url: `${app.base}/echo`,
@@ -349,7 +311,7 @@ async function echoCeiling(values: string[]): Promise<LoadResult> {
     await syncLoad(spec);
     return check('bare echo', await syncLoad({ ...spec, duration: DURATION }));
   } finally {
-    await stop(app);
+    await stopPinned(app);
   }
 }
 
@@ -363,7 +325,7 @@ async function benchStore(store: Store, prepared: Prepared): Promise<StoreResult
 
   // (a) the bare lookup, alone on the store.
   let lookup: LoadResult;
-  const bare = await startPinned(`${store.slug}-bare-lookup`, ['--import', 'tsx', here('./bare/lookup.ts')], {
+  const bare = await startServerCore(`${store.slug}-bare-lookup`, ['--import', 'tsx', here('./bare/lookup.ts')], {
     DATABASE_URL: url,
   });
   try {
@@ -381,10 +343,10 @@ async function benchStore(store: Store, prepared: Prepared): Promise<StoreResult
     await syncLoad(spec);
     lookup = check(label('bare lookup'), await syncLoad({ ...spec, duration: DURATION }));
   } finally {
-    await stop(bare);
+    await stopPinned(bare);
   }
 
-  const server = await startPinned(`${store.slug}-server`, [dci, 'serve'], {
+  const server = await startServerCore(`${store.slug}-server`, [dci, 'serve'], {
     DATABASE_URL: url,
     LOG_LEVEL: 'warn',
     DCI_ALLOW_INSECURE_CALLBACKS: 'true',
@@ -479,7 +441,7 @@ async function benchStore(store: Store, prepared: Prepared): Promise<StoreResult
     }
     return { store, prepared, lookup, crypto, signed, unsigned, expression, async: asyncResult };
   } finally {
-    await stop(server);
+    await stopPinned(server);
   }
 }
 
